@@ -1,0 +1,185 @@
+/*
+ * admin.c - the administration family: API keys (create, list, revoke)
+ * and the health check.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "audit.h"
+#include "clock.h"
+#include "listing.h"
+#include "scope.h"
+#include "server.h"
+#include "store.h"
+
+static const struct field_spec key_fields[] = {
+	{ "name", FIELD_STRING, FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE, 128, NULL, 0, 0 },
+	{ "scopes", FIELD_STRING_ARRAY, FIELD_REQUIRED, 16, scope_names, 0, 0 },
+	{ "expires_at", FIELD_STRING, FIELD_NULLABLE, 40, NULL, 0, 0 },
+};
+static const struct body_spec key_body = BODY_SPEC(key_fields);
+
+static int
+create_key(struct ctx *c)
+{
+	const json_t *scopes = json_object_get(c->body, "scopes");
+	const char *expires = ctx_str(c, "expires_at");
+	char secret[APIKEY_TEXT_SIZE], receipt[64];
+	int64_t expires_ms = 0;
+	json_t *record, *data;
+	long mask = scope_mask_from_json(scopes);
+	int rc;
+
+	if (json_array_size(scopes) == 0) {
+		response_error(c->resp, 400, "invalid_field", "field scopes must name at least one scope");
+		return 0;
+	}
+	if (expires && (clock_parse(expires, &expires_ms) != 0 ||
+	    expires_ms <= clock_now_ms())) {
+		response_error(c->resp, 400, "invalid_field",
+		    "field expires_at must be a future RFC 3339 timestamp");
+		return 0;
+	}
+	if (mask < 0 || ((unsigned)mask & ~c->who.scopes) != 0) {
+		response_error(c->resp, 403, "scope_escalation",
+		    "a key cannot grant scopes it does not hold");
+		return 0;
+	}
+	rc = apikey_create(c->txn, c->conf, c->who.tenant, ctx_str(c, "name"),
+	    scopes, expires_ms, c->who.key_id, secret, &record);
+	if (rc != 0)
+		return rc;
+	data = json_pack("{s:O, s:O}", "key_id", json_object_get(record, "id"),
+	    "scopes", scopes);
+	{
+		struct audit_entry e = { c->who.tenant, "key.created", &c->who, NULL,
+		    "api_key", json_string_value(json_object_get(record, "id")),
+		    NULL, data };
+
+		rc = audit_append(c->txn, &e, receipt, sizeof(receipt));
+	}
+	json_decref(data);
+	if (rc != 0) {
+		json_decref(record);
+		sodium_memzero(secret, sizeof(secret));
+		return rc;
+	}
+	json_object_set_new(record, "key", json_string(secret));
+	sodium_memzero(secret, sizeof(secret));
+	response_json(c->resp, 201, record);
+	return 0;
+}
+
+struct key_scan {
+	const char *tenant;
+	json_t *items;
+};
+
+static int
+collect_key(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct key_scan *s = arg;
+	json_error_t err;
+	json_t *rec = json_loadb(val, vlen, 0, &err);
+	const char *tenant = json_string_value(json_object_get(rec, "tenant"));
+
+	(void)key;
+	(void)klen;
+	if (rec && tenant && !strcmp(tenant, s->tenant))
+		json_array_append_new(s->items, apikey_public(rec));
+	json_decref(rec);
+	return 0;
+}
+
+static int
+list_keys(struct ctx *c)
+{
+	struct key_scan s = { c->who.tenant, json_array() };
+	struct problem p;
+	long skip, limit;
+	int rc;
+
+	if (listing_params(c->req->query, 100, &skip, &limit, &p) != 0) {
+		json_decref(s.items);
+		response_problem(c->resp, &p);
+		return 0;
+	}
+	if ((rc = store_scan(NULL, T_APIKEYS, "", 0, 0, collect_key, &s)) != 0) {
+		json_decref(s.items);
+		return rc;
+	}
+	response_json(c->resp, 200,
+	    listing_page(s.items, "created_at", 1, skip, limit, "data"));
+	return 0;
+}
+
+static int
+revoke_key(struct ctx *c)
+{
+	const char *id = ctx_param(c, 0);
+	char receipt[64];
+	json_t *record = NULL;
+	int rc = apikey_revoke(c->txn, c->who.tenant, id, &record);
+
+	if (rc == DB_NOTFOUND) {
+		response_error(c->resp, 404, "not_found", "no API key %.64s", id);
+		return 0;
+	}
+	if (rc == DB_KEYEXIST) {
+		json_decref(record);
+		response_error(c->resp, 409, "already_revoked",
+		    "API key %.64s is already revoked", id);
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	{
+		struct audit_entry e = { c->who.tenant, "key.revoked", &c->who, NULL,
+		    "api_key", id, NULL, NULL };
+
+		rc = audit_append(c->txn, &e, receipt, sizeof(receipt));
+	}
+	if (rc != 0) {
+		json_decref(record);
+		return rc;
+	}
+	response_json(c->resp, 200, record);
+	return 0;
+}
+
+static int
+health(struct ctx *c)
+{
+	uint64_t events;
+	int rc = audit_head(NULL, &events, NULL, 0);
+
+	if (rc != 0) {
+		response_error(c->resp, 503, "unhealthy", "the database is not reachable");
+		return 0;
+	}
+	response_json(c->resp, 200, json_pack("{s:s, s:s, s:I}", "status", "ok",
+	    "database", "ok", "audit_events", (json_int_t)events));
+	return 0;
+}
+
+static const struct route routes[] = {
+	{ "POST", "/v1/api-keys", create_key, SCOPE_KEYS_ADMIN,
+	  ROUTE_WRITE | ROUTE_RATE_LIMITED, &key_body },
+	{ "GET", "/v1/api-keys", list_keys, SCOPE_KEYS_ADMIN, 0, NULL },
+	{ "DELETE", "/v1/api-keys/{id}", revoke_key, SCOPE_KEYS_ADMIN,
+	  ROUTE_WRITE | ROUTE_RATE_LIMITED | ROUTE_GATE_EXEMPT, NULL },
+	{ "GET", "/healthz", health, 0, ROUTE_PUBLIC | ROUTE_GATE_EXEMPT, NULL },
+};
+
+static const struct family admin = {
+	"andon-admin", routes, sizeof(routes) / sizeof(routes[0]), NULL, NULL, NULL,
+};
+
+int
+main(int argc, char **argv)
+{
+	return server_main(argc, argv, &admin);
+}

@@ -1,0 +1,410 @@
+/*
+ * andonctl - Andon's administration command (see man/andonctl.8).
+ *
+ * Bootstraps without HTTP (tenants and their first keys), revokes keys,
+ * verifies the audit chain and the transparency log, verifies receipts
+ * offline, and takes hot backups.  When run as root on a data directory
+ * owned by another user (the web server's), it switches to that user
+ * first so the files it creates stay readable by the FastCGI processes.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "apikey.h"
+#include "audit.h"
+#include "clock.h"
+#include "conf.h"
+#include "ids.h"
+#include "scope.h"
+#include "store.h"
+#include "tlog.h"
+
+static struct conf conf;
+
+static void
+usage(FILE *f)
+{
+	fputs(
+	    "usage: andonctl [-c conf] [-d data_dir] command [arguments]\n"
+	    "\n"
+	    "commands:\n"
+	    "  init                          create the database and the log signing key\n"
+	    "  tenant-create NAME            create a tenant; prints its id\n"
+	    "  tenant-list                   list tenants\n"
+	    "  key-create TENANT NAME SCOPES [--expires RFC3339]\n"
+	    "                                create an API key (SCOPES comma-separated,\n"
+	    "                                e.g. '*,platform:admin'); prints the key once\n"
+	    "  key-list TENANT               list a tenant's keys (never the secrets)\n"
+	    "  key-revoke KEY_ID             revoke a key\n"
+	    "  verify                        verify the audit chain and transparency log\n"
+	    "  verify-receipt FILE [PUBLIC_KEY]\n"
+	    "                                verify a receipt (GET /v1/transparency/receipts/ID)\n"
+	    "                                offline; PUBLIC_KEY (base64) defaults to the one\n"
+	    "                                in the receipt's signed tree head\n"
+	    "  backup DIR                    hot backup of the database into DIR\n"
+	    "  checkpoint                    force a checkpoint and remove old logs\n"
+	    "\n"
+	    "The conf defaults to $ANDON_CONF or conf/andon.conf; the data directory to\n"
+	    "$ANDON_DATA or the conf's data_dir.\n", f);
+}
+
+static int
+fail(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "andonctl: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return 1;
+}
+
+/* Root on a directory owned by someone else: become its owner. */
+static int
+become_data_owner(void)
+{
+	struct stat st;
+
+	if (geteuid() != 0 || stat(conf.data_dir, &st) != 0 || st.st_uid == 0)
+		return 0;
+	if (setgroups(0, NULL) != 0 || setgid(st.st_gid) != 0 || setuid(st.st_uid) != 0)
+		return fail("cannot switch to the owner of %s", conf.data_dir);
+	return 0;
+}
+
+static int
+open_store(void)
+{
+	char err[512];
+
+	umask(007);
+	if (become_data_owner() != 0)
+		return 1;
+	if (store_open(conf.data_dir, conf.db_cache_mb, err, sizeof(err)) != 0)
+		return fail("%s", err);
+	return 0;
+}
+
+static int
+init_txn(DB_TXN *txn, void *arg)
+{
+	(void)arg;
+	return tlog_ensure_key(txn);
+}
+
+struct tenant_job {
+	const char *name;
+	char id[ID_SIZE];
+};
+
+static int
+tenant_txn(DB_TXN *txn, void *arg)
+{
+	struct tenant_job *job = arg;
+	char now[CLOCK_TEXT_SIZE];
+	json_t *rec;
+	int rc;
+
+	id_random_hex(job->id, sizeof(job->id), "org_", 8);
+	clock_format(clock_now_ms(), now);
+	rec = json_pack("{s:s, s:s, s:s}", "id", job->id, "name", job->name,
+	    "created_at", now);
+	rc = store_put_json(txn, T_TENANTS, job->id, rec, DB_NOOVERWRITE);
+	json_decref(rec);
+	if (rc == 0) {
+		struct audit_entry e = { job->id, "tenant.created", NULL, NULL,
+		    "tenant", job->id, NULL, NULL };
+
+		rc = audit_append(txn, &e, NULL, 0);
+	}
+	return rc;
+}
+
+struct key_job {
+	const char *tenant, *name;
+	json_t *scopes;
+	int64_t expires_ms;
+	char secret[APIKEY_TEXT_SIZE];
+	json_t *record;
+};
+
+static int
+key_txn(DB_TXN *txn, void *arg)
+{
+	struct key_job *job = arg;
+	json_t *data;
+	int rc;
+
+	json_decref(job->record);
+	job->record = NULL;
+	rc = apikey_create(txn, &conf, job->tenant, job->name, job->scopes,
+	    job->expires_ms, "andonctl", job->secret, &job->record);
+	if (rc != 0)
+		return rc;
+	data = json_pack("{s:O, s:O}", "key_id", json_object_get(job->record, "id"),
+	    "scopes", job->scopes);
+	{
+		struct audit_entry e = { job->tenant, "key.created", NULL, NULL, "api_key",
+		    json_string_value(json_object_get(job->record, "id")), NULL, data };
+
+		rc = audit_append(txn, &e, NULL, 0);
+	}
+	json_decref(data);
+	return rc;
+}
+
+static int
+cmd_key_create(int argc, char **argv)
+{
+	struct key_job job;
+	json_t *tenant;
+	char *list, *save = NULL;
+	int rc;
+
+	memset(&job, 0, sizeof(job));
+	if (argc < 4) {
+		usage(stderr);
+		return 2;
+	}
+	job.tenant = argv[1];
+	job.name = argv[2];
+	job.scopes = json_array();
+	list = strdup(argv[3]);
+	for (char *s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+		if (scope_from_name(s) == 0) {
+			free(list);
+			return fail("unknown scope %s", s);
+		}
+		json_array_append_new(job.scopes, json_string(s));
+	}
+	free(list);
+	if (argc >= 6 && !strcmp(argv[4], "--expires") &&
+	    clock_parse(argv[5], &job.expires_ms) != 0)
+		return fail("--expires needs an RFC 3339 time, not %s", argv[5]);
+	if (json_array_size(job.scopes) == 0)
+		return fail("%s", "give at least one scope");
+	if (open_store())
+		return 1;
+	if (store_get_json(NULL, T_TENANTS, job.tenant, &tenant, 0) != 0)
+		return fail("no tenant %s", job.tenant);
+	json_decref(tenant);
+	rc = store_run(key_txn, &job);
+	if (rc != 0)
+		return fail("cannot create the key: %s", db_strerror(rc));
+	printf("%s\n", job.secret);
+	fprintf(stderr, "key id %s (the key above is shown only once)\n",
+	    json_string_value(json_object_get(job.record, "id")));
+	sodium_memzero(job.secret, sizeof(job.secret));
+	json_decref(job.record);
+	json_decref(job.scopes);
+	return 0;
+}
+
+static int
+print_record(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	const char *tenant = arg;
+	json_error_t err;
+	json_t *rec = json_loadb(val, vlen, 0, &err);
+
+	(void)key;
+	(void)klen;
+	if (rec && (tenant == NULL || !strcmp(tenant,
+	    json_string_value(json_object_get(rec, "tenant")) ?
+	    json_string_value(json_object_get(rec, "tenant")) : ""))) {
+		json_t *pub = apikey_public(rec);
+		char *text = json_dumps(pub, JSON_COMPACT | JSON_SORT_KEYS);
+
+		printf("%s\n", text);
+		free(text);
+		json_decref(pub);
+	}
+	json_decref(rec);
+	return 0;
+}
+
+struct revoke_job {
+	const char *key_id;
+	int found;
+};
+
+static int
+revoke_txn(DB_TXN *txn, void *arg)
+{
+	struct revoke_job *job = arg;
+	json_t *rec, *pub = NULL;
+	const char *tenant;
+	int rc;
+
+	if ((rc = store_get_json(txn, T_APIKEYS, job->key_id, &rec, DB_RMW)) != 0)
+		return rc == DB_NOTFOUND ? STORE_ROLLBACK : rc;
+	job->found = 1;
+	tenant = json_string_value(json_object_get(rec, "tenant"));
+	rc = apikey_revoke(txn, tenant, job->key_id, &pub);
+	if (rc == 0) {
+		struct audit_entry e = { tenant, "key.revoked", NULL, NULL, "api_key",
+		    job->key_id, NULL, NULL };
+
+		rc = audit_append(txn, &e, NULL, 0);
+	} else if (rc == DB_KEYEXIST) {
+		rc = STORE_ROLLBACK;
+	}
+	json_decref(pub);
+	json_decref(rec);
+	return rc;
+}
+
+static int
+cmd_verify(void)
+{
+	char why[512];
+	uint64_t events;
+
+	if (open_store())
+		return 1;
+	if (audit_verify_all(&events, why, sizeof(why)) != 0) {
+		printf("FAILED after %" PRIu64 " events: %s\n", events, why);
+		return 1;
+	}
+	printf("ok: %" PRIu64 " audit events chain, transparency log of %" PRIu64
+	    " leaves is consistent\n", events, events);
+	return 0;
+}
+
+static int
+cmd_verify_receipt(int argc, char **argv)
+{
+	unsigned char pk[32];
+	const char *pk_text;
+	json_error_t err;
+	json_t *receipt;
+	char why[256];
+	size_t len;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if ((receipt = json_load_file(argv[1], 0, &err)) == NULL)
+		return fail("cannot read the receipt: %s", err.text);
+	pk_text = argc >= 3 ? argv[2]
+	    : json_string_value(json_object_get(json_object_get(receipt, "sth"), "public_key"));
+	if (pk_text == NULL || sodium_base642bin(pk, sizeof(pk), pk_text, strlen(pk_text),
+	    NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 || len != sizeof(pk))
+		return fail("%s", "the public key must be 32 bytes of base64");
+	if (!tlog_verify_receipt(receipt, pk, why, sizeof(why))) {
+		printf("INVALID: %s\n", why);
+		json_decref(receipt);
+		return 1;
+	}
+	printf("ok: event %s is leaf %" JSON_INTEGER_FORMAT " of a tree of %" JSON_INTEGER_FORMAT
+	    " signed by the log\n",
+	    json_string_value(json_object_get(json_object_get(receipt, "event"), "id")),
+	    json_integer_value(json_object_get(receipt, "leaf_index")),
+	    json_integer_value(json_object_get(json_object_get(receipt, "sth"), "tree_size")));
+	json_decref(receipt);
+	return 0;
+}
+
+static int
+cmd_backup(const char *dir)
+{
+	int rc;
+
+	if (open_store())
+		return 1;
+	if (mkdir(dir, 0770) != 0 && errno != EEXIST)
+		return fail("cannot create %s", dir);
+	rc = store_env()->backup(store_env(), dir, DB_CREATE | DB_EXCL | DB_BACKUP_CLEAN);
+	if (rc == EEXIST)
+		rc = store_env()->backup(store_env(), dir, DB_CREATE | DB_BACKUP_CLEAN);
+	if (rc != 0)
+		return fail("backup failed: %s", db_strerror(rc));
+	printf("backup written to %s (restore: stop the servers, copy it to DATA/db,"
+	    " run db_recover -c -h DATA/db)\n", dir);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conf_path = conf_default_path(), *data_dir = NULL;
+	char err[512];
+	int opt, rc = 0;
+
+	while ((opt = getopt(argc, argv, "+c:d:h")) != -1) {
+		switch (opt) {
+		case 'c': conf_path = optarg; break;
+		case 'd': data_dir = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (sodium_init() < 0)
+		return fail("%s", "libsodium failed to initialise");
+	if (conf_load(&conf, conf_path, err, sizeof(err)) != 0)
+		return fail("%s", err);
+	if (data_dir)
+		snprintf(conf.data_dir, sizeof(conf.data_dir), "%s", data_dir);
+	if (!strcmp(argv[0], "verify-receipt"))
+		return cmd_verify_receipt(argc, argv);
+	if (!strcmp(argv[0], "init")) {
+		if ((rc = open_store()) == 0 && (rc = store_run(init_txn, NULL)) != 0)
+			rc = fail("init failed: %s", db_strerror(rc));
+		if (rc == 0)
+			printf("initialised %s\n", store_home());
+	} else if (!strcmp(argv[0], "tenant-create") && argc >= 2) {
+		struct tenant_job job = { argv[1], "" };
+
+		if (strlen(argv[1]) == 0 || strlen(argv[1]) > 128)
+			return fail("%s", "a tenant name is 1 to 128 characters");
+		if ((rc = open_store()) == 0 && (rc = store_run(tenant_txn, &job)) != 0)
+			rc = fail("cannot create the tenant: %s", db_strerror(rc));
+		if (rc == 0)
+			printf("%s\n", job.id);
+	} else if (!strcmp(argv[0], "tenant-list")) {
+		if ((rc = open_store()) == 0)
+			rc = store_scan(NULL, T_TENANTS, "", 0, 0, print_record, NULL) ? 1 : 0;
+	} else if (!strcmp(argv[0], "key-create")) {
+		rc = cmd_key_create(argc, argv);
+	} else if (!strcmp(argv[0], "key-list") && argc >= 2) {
+		if ((rc = open_store()) == 0)
+			rc = store_scan(NULL, T_APIKEYS, "", 0, 0, print_record, argv[1]) ? 1 : 0;
+	} else if (!strcmp(argv[0], "key-revoke") && argc >= 2) {
+		struct revoke_job job = { argv[1], 0 };
+
+		if ((rc = open_store()) == 0 && (rc = store_run(revoke_txn, &job)) != 0)
+			rc = fail("cannot revoke: %s", db_strerror(rc));
+		else if (rc == 0 && !job.found)
+			rc = fail("no key %s", argv[1]);
+		else if (rc == 0)
+			printf("revoked %s\n", argv[1]);
+	} else if (!strcmp(argv[0], "verify")) {
+		rc = cmd_verify();
+	} else if (!strcmp(argv[0], "backup") && argc >= 2) {
+		rc = cmd_backup(argv[1]);
+	} else if (!strcmp(argv[0], "checkpoint")) {
+		if ((rc = open_store()) == 0) {
+			store_env()->txn_checkpoint(store_env(), 0, 0, DB_FORCE);
+			printf("checkpoint done\n");
+		}
+	} else {
+		usage(stderr);
+		return 2;
+	}
+	store_close();
+	return rc;
+}

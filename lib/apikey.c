@@ -1,0 +1,276 @@
+/* apikey.c - create, hash and authenticate API keys. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <argon2.h>
+#include <sodium.h>
+
+#include "apikey.h"
+#include "clock.h"
+#include "scope.h"
+#include "store.h"
+
+#define KEY_ID_HEX 16
+#define KEY_SECRET_BYTES 32
+#define KEY_SALT_BYTES 16
+#define KEY_HASH_BYTES 32
+#define KEY_ENCODED_MAX 192
+#define CACHE_SLOTS 64
+#define LAST_USED_EVERY_MS 60000
+
+struct cache_slot {
+	char key_id[32];
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	char encoded[KEY_ENCODED_MAX];
+	int64_t last_used_write;
+	int64_t used_at;
+};
+
+static struct cache_slot cache[CACHE_SLOTS];
+static unsigned long argon2_calls;
+
+void
+apikey_cache_clear(void)
+{
+	sodium_memzero(cache, sizeof(cache));
+}
+
+unsigned long
+apikey_argon2_calls(void)
+{
+	return argon2_calls;
+}
+
+/* "andon_" 16 hex "_" 43 base64url; fills the hex id. */
+static int
+parse_key(const char *key, char hex[KEY_ID_HEX + 1])
+{
+	size_t len = strlen(key);
+
+	if (len != 6 + KEY_ID_HEX + 1 + 43 || strncmp(key, "andon_", 6) != 0 ||
+	    key[6 + KEY_ID_HEX] != '_')
+		return -1;
+	for (int i = 0; i < KEY_ID_HEX; i++) {
+		char c = key[6 + i];
+
+		if (!isdigit((unsigned char)c) && !(c >= 'a' && c <= 'f'))
+			return -1;
+	}
+	for (size_t i = 6 + KEY_ID_HEX + 1; i < len; i++) {
+		char c = key[i];
+
+		if (!isalnum((unsigned char)c) && c != '-' && c != '_')
+			return -1;
+	}
+	memcpy(hex, key + 6, KEY_ID_HEX);
+	hex[KEY_ID_HEX] = '\0';
+	return 0;
+}
+
+int
+apikey_create(DB_TXN *txn, const struct conf *conf, const char *tenant,
+              const char *name, const json_t *scopes, int64_t expires_ms,
+              const char *created_by, char secret[APIKEY_TEXT_SIZE],
+              json_t **record)
+{
+	unsigned char id_bytes[KEY_ID_HEX / 2], secret_bytes[KEY_SECRET_BYTES];
+	unsigned char salt[KEY_SALT_BYTES];
+	char hex[KEY_ID_HEX + 1], encoded[KEY_ENCODED_MAX];
+	char b64[sodium_base64_ENCODED_LEN(KEY_SECRET_BYTES,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+	char key_id[32], prefix[32], now[CLOCK_TEXT_SIZE], exp[CLOCK_TEXT_SIZE];
+	json_t *rec;
+	int rc;
+
+	randombytes_buf(id_bytes, sizeof(id_bytes));
+	randombytes_buf(secret_bytes, sizeof(secret_bytes));
+	randombytes_buf(salt, sizeof(salt));
+	sodium_bin2hex(hex, sizeof(hex), id_bytes, sizeof(id_bytes));
+	sodium_bin2base64(b64, sizeof(b64), secret_bytes, sizeof(secret_bytes),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	snprintf(secret, APIKEY_TEXT_SIZE, "andon_%s_%s", hex, b64);
+	sodium_memzero(secret_bytes, sizeof(secret_bytes));
+	rc = argon2id_hash_encoded(conf->argon2_t_cost, conf->argon2_m_cost_kib,
+	    conf->argon2_parallelism, secret, strlen(secret), salt, sizeof(salt),
+	    KEY_HASH_BYTES, encoded, sizeof(encoded));
+	if (rc != ARGON2_OK)
+		return EINVAL;
+	snprintf(key_id, sizeof(key_id), "key_%s", hex);
+	snprintf(prefix, sizeof(prefix), "andon_%s", hex);
+	clock_format(clock_now_ms(), now);
+	rec = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:n, s:n, s:n, s:s}",
+	    "id", key_id, "tenant", tenant, "name", name, "prefix", prefix,
+	    "scopes", scopes, "hash", encoded, "created_at", now,
+	    "expires_at", "last_used_at", "revoked_at",
+	    "created_by", created_by ? created_by : "andonctl");
+	if (rec == NULL)
+		return ENOMEM;
+	if (expires_ms > 0) {
+		clock_format(expires_ms, exp);
+		json_object_set_new(rec, "expires_at", json_string(exp));
+	}
+	rc = store_put_json(txn, T_APIKEYS, key_id, rec, DB_NOOVERWRITE);
+	if (rc == 0 && record != NULL)
+		*record = apikey_public(rec);
+	json_decref(rec);
+	return rc;
+}
+
+json_t *
+apikey_public(const json_t *record)
+{
+	json_t *pub = json_deep_copy(record);
+
+	json_object_del(pub, "hash");
+	return pub;
+}
+
+static struct cache_slot *
+cache_find(const char *key_id)
+{
+	for (int i = 0; i < CACHE_SLOTS; i++)
+		if (!strcmp(cache[i].key_id, key_id))
+			return &cache[i];
+	return NULL;
+}
+
+static struct cache_slot *
+cache_victim(void)
+{
+	struct cache_slot *oldest = &cache[0];
+
+	for (int i = 0; i < CACHE_SLOTS; i++) {
+		if (cache[i].key_id[0] == '\0')
+			return &cache[i];
+		if (cache[i].used_at < oldest->used_at)
+			oldest = &cache[i];
+	}
+	return oldest;
+}
+
+static int
+touch_last_used(DB_TXN *txn, void *arg)
+{
+	const char *key_id = arg;
+	char now[CLOCK_TEXT_SIZE];
+	json_t *rec;
+	int rc;
+
+	if ((rc = store_get_json(txn, T_APIKEYS, key_id, &rec, DB_RMW)) != 0)
+		return rc == DB_NOTFOUND ? STORE_ROLLBACK : rc;
+	clock_format(clock_now_ms(), now);
+	json_object_set_new(rec, "last_used_at", json_string(now));
+	rc = store_put_json(txn, T_APIKEYS, key_id, rec, 0);
+	json_decref(rec);
+	return rc;
+}
+
+static int
+unauthorized(struct problem *p, const char *why)
+{
+	problem_set(p, 401, "unauthorized", "%s", why);
+	return -1;
+}
+
+int
+apikey_authenticate(const struct conf *conf, const char *presented,
+                    struct principal *who, struct problem *p)
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	char hex[KEY_ID_HEX + 1], key_id[32];
+	const char *hash, *revoked, *expires;
+	struct cache_slot *slot;
+	int64_t now = clock_now_ms(), exp_ms;
+	json_t *rec;
+	long mask;
+	int rc;
+
+	(void)conf;
+	if (presented == NULL || *presented == '\0')
+		return unauthorized(p, "an API key is required (X-API-Key or Authorization: Bearer)");
+	if (parse_key(presented, hex) != 0)
+		return unauthorized(p, "the API key is not valid");
+	snprintf(key_id, sizeof(key_id), "key_%s", hex);
+	rc = store_get_json(NULL, T_APIKEYS, key_id, &rec, 0);
+	if (rc != 0)
+		return unauthorized(p, "the API key is not valid");
+	hash = json_string_value(json_object_get(rec, "hash"));
+	crypto_hash_sha256(digest, (const unsigned char *)presented, strlen(presented));
+	slot = cache_find(key_id);
+	if (hash == NULL || slot == NULL ||
+	    sodium_memcmp(slot->digest, digest, sizeof(digest)) != 0 ||
+	    strcmp(slot->encoded, hash) != 0) {
+		argon2_calls++;
+		if (hash == NULL || strlen(hash) >= KEY_ENCODED_MAX ||
+		    argon2id_verify(hash, presented, strlen(presented)) != ARGON2_OK) {
+			json_decref(rec);
+			return unauthorized(p, "the API key is not valid");
+		}
+		if (slot == NULL)
+			slot = cache_victim();
+		memset(slot, 0, sizeof(*slot));
+		snprintf(slot->key_id, sizeof(slot->key_id), "%s", key_id);
+		memcpy(slot->digest, digest, sizeof(digest));
+		snprintf(slot->encoded, sizeof(slot->encoded), "%s", hash);
+	}
+	slot->used_at = now;
+	revoked = json_string_value(json_object_get(rec, "revoked_at"));
+	expires = json_string_value(json_object_get(rec, "expires_at"));
+	if (revoked != NULL) {
+		json_decref(rec);
+		return unauthorized(p, "the API key has been revoked");
+	}
+	if (expires != NULL && (clock_parse(expires, &exp_ms) != 0 || exp_ms <= now)) {
+		json_decref(rec);
+		return unauthorized(p, "the API key has expired");
+	}
+	mask = scope_mask_from_json(json_object_get(rec, "scopes"));
+	memset(who, 0, sizeof(*who));
+	snprintf(who->key_id, sizeof(who->key_id), "%s", key_id);
+	snprintf(who->prefix, sizeof(who->prefix), "andon_%s", hex);
+	snprintf(who->tenant, sizeof(who->tenant), "%s",
+	    json_string_value(json_object_get(rec, "tenant")));
+	snprintf(who->name, sizeof(who->name), "%s",
+	    json_string_value(json_object_get(rec, "name")));
+	who->scopes = mask < 0 ? 0 : (unsigned)mask;
+	json_decref(rec);
+	if (now - slot->last_used_write >= LAST_USED_EVERY_MS) {
+		slot->last_used_write = now;
+		store_run(touch_last_used, key_id);
+	}
+	return 0;
+}
+
+int
+apikey_revoke(DB_TXN *txn, const char *tenant, const char *key_id,
+              json_t **record)
+{
+	char now[CLOCK_TEXT_SIZE];
+	const char *owner;
+	json_t *rec;
+	int rc;
+
+	if ((rc = store_get_json(txn, T_APIKEYS, key_id, &rec, DB_RMW)) != 0)
+		return rc;
+	owner = json_string_value(json_object_get(rec, "tenant"));
+	if (owner == NULL || strcmp(owner, tenant) != 0) {
+		json_decref(rec);
+		return DB_NOTFOUND;
+	}
+	if (json_is_string(json_object_get(rec, "revoked_at"))) {
+		if (record)
+			*record = apikey_public(rec);
+		json_decref(rec);
+		return DB_KEYEXIST;
+	}
+	clock_format(clock_now_ms(), now);
+	json_object_set_new(rec, "revoked_at", json_string(now));
+	rc = store_put_json(txn, T_APIKEYS, key_id, rec, 0);
+	if (rc == 0 && record)
+		*record = apikey_public(rec);
+	json_decref(rec);
+	return rc;
+}

@@ -1,0 +1,51 @@
+/*
+ * apikey.h - API keys: creation, Argon2id hashing, authentication with a
+ * per-process verification cache.
+ *
+ * A key reads "andon_<16 hex id>_<43 base64url secret>": 256 random bits
+ * behind a public id, so the record is found in O(1) and only its Argon2id
+ * hash is stored.  The cache remembers that a given key (by SHA-256,
+ * compared in constant time) matched a given stored hash; it never caches
+ * the record itself, so a revoked or expired key is refused on its very
+ * next request.
+ */
+#ifndef ANDON_APIKEY_H
+#define ANDON_APIKEY_H
+
+#include <stdint.h>
+#include <db.h>
+#include <jansson.h>
+
+#include "conf.h"
+#include "problem.h"
+
+#define APIKEY_TEXT_SIZE 80
+
+struct principal {
+	char key_id[32];       /* "key_<16 hex>" */
+	char prefix[32];       /* "andon_<16 hex>", safe to show */
+	char tenant[64];
+	char name[128];
+	unsigned scopes;
+};
+
+/* Creates a key record in txn; writes the secret (shown once) into
+ * secret and the public record (no hash) into *record. */
+int apikey_create(DB_TXN *txn, const struct conf *conf, const char *tenant,
+                  const char *name, const json_t *scopes, int64_t expires_ms,
+                  const char *created_by, char secret[APIKEY_TEXT_SIZE],
+                  json_t **record);
+/* 0 with *who filled, or -1 with a 401 problem. */
+int apikey_authenticate(const struct conf *conf, const char *presented,
+                        struct principal *who, struct problem *p);
+/* The record without its hash, for listings. */
+json_t *apikey_public(const json_t *record);
+/* Marks a key revoked; DB_NOTFOUND when it is not the tenant's. */
+int apikey_revoke(DB_TXN *txn, const char *tenant, const char *key_id,
+                  json_t **record);
+/* Empties the verification cache (tests). */
+void apikey_cache_clear(void);
+/* Statistics for tests: how many Argon2 verifications this process ran. */
+unsigned long apikey_argon2_calls(void);
+
+#endif

@@ -1,0 +1,177 @@
+/*
+ * conf.c - parse "key = value" lines into struct conf.
+ *
+ * Every key is described once in the table below; an unknown key, a number
+ * out of range or a malformed line stops start-up with the line number.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+
+enum conf_kind { CONF_UINT, CONF_SIZE, CONF_BOOL, CONF_PATH };
+
+struct conf_key {
+	const char *name;
+	enum conf_kind kind;
+	size_t offset;
+	unsigned long min, max;
+};
+
+#define UINT_KEY(n, lo, hi) { #n, CONF_UINT, offsetof(struct conf, n), lo, hi }
+
+static const struct conf_key conf_keys[] = {
+	{ "data_dir", CONF_PATH, offsetof(struct conf, data_dir), 0, 0 },
+	{ "max_body", CONF_SIZE, offsetof(struct conf, max_body), 1024, 16u << 20 },
+	UINT_KEY(argon2_t_cost, 1, 100),
+	UINT_KEY(argon2_m_cost_kib, 8, 4u << 20),
+	UINT_KEY(argon2_parallelism, 1, 64),
+	UINT_KEY(rate_limit_per_minute, 0, 1000000),
+	UINT_KEY(rate_limit_burst, 1, 1000000),
+	UINT_KEY(check_rate_limit_per_minute, 0, 100000000),
+	UINT_KEY(intervention_flush_ms, 10, 600000),
+	UINT_KEY(db_cache_mb, 1, 65536),
+	UINT_KEY(checkpoint_kbytes, 0, 1u << 30),
+	UINT_KEY(checkpoint_minutes, 0, 1440),
+	{ "audit_syslog", CONF_BOOL, offsetof(struct conf, audit_syslog), 0, 1 },
+	{ "audit_jsonl", CONF_PATH, offsetof(struct conf, audit_jsonl), 0, 0 },
+};
+
+void
+conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->data_dir, sizeof(c->data_dir), "./var");
+	c->max_body = 64 * 1024;
+	c->argon2_t_cost = 2;
+	c->argon2_m_cost_kib = 19456;
+	c->argon2_parallelism = 1;
+	c->rate_limit_per_minute = 30;
+	c->rate_limit_burst = 30;
+	c->check_rate_limit_per_minute = 0;
+	c->intervention_flush_ms = 1000;
+	c->db_cache_mb = 64;
+	c->checkpoint_kbytes = 4096;
+	c->checkpoint_minutes = 1;
+}
+
+const char *
+conf_default_path(void)
+{
+	const char *env = getenv("ANDON_CONF");
+
+	return env && *env ? env : "conf/andon.conf";
+}
+
+static char *
+trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+static int
+set_value(struct conf *c, const struct conf_key *k, const char *value,
+          char *err, size_t errlen, unsigned lineno)
+{
+	char *field = (char *)c + k->offset;
+	unsigned long n;
+	char *end;
+
+	switch (k->kind) {
+	case CONF_PATH:
+		if (strlen(value) >= PATH_MAX) {
+			snprintf(err, errlen, "line %u: %s is too long", lineno, k->name);
+			return -1;
+		}
+		snprintf(field, PATH_MAX, "%s", value);
+		return 0;
+	case CONF_BOOL:
+		if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1"))
+			*(int *)field = 1;
+		else if (!strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "0"))
+			*(int *)field = 0;
+		else {
+			snprintf(err, errlen, "line %u: %s must be yes or no", lineno, k->name);
+			return -1;
+		}
+		return 0;
+	case CONF_UINT:
+	case CONF_SIZE:
+		errno = 0;
+		n = strtoul(value, &end, 10);
+		if (errno || end == value || *end != '\0' || value[0] == '-' ||
+		    n < k->min || n > k->max) {
+			snprintf(err, errlen, "line %u: %s must be a whole number from %lu to %lu",
+			    lineno, k->name, k->min, k->max);
+			return -1;
+		}
+		if (k->kind == CONF_SIZE)
+			*(size_t *)field = n;
+		else
+			*(unsigned *)field = (unsigned)n;
+		return 0;
+	}
+	return -1;
+}
+
+int
+conf_load(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	char line[PATH_MAX + 128];
+	unsigned lineno = 0;
+	const char *env;
+	FILE *f;
+
+	conf_defaults(c);
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "cannot open conf %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *hash, *eq, *key, *value;
+		size_t i;
+
+		lineno++;
+		if ((hash = strchr(line, '#')) != NULL)
+			*hash = '\0';
+		key = trim(line);
+		if (*key == '\0')
+			continue;
+		if ((eq = strchr(key, '=')) == NULL) {
+			snprintf(err, errlen, "%s line %u: expected key = value", path, lineno);
+			fclose(f);
+			return -1;
+		}
+		*eq = '\0';
+		key = trim(key);
+		value = trim(eq + 1);
+		for (i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++)
+			if (!strcmp(conf_keys[i].name, key))
+				break;
+		if (i == sizeof(conf_keys) / sizeof(conf_keys[0])) {
+			snprintf(err, errlen, "%s line %u: unknown key %s", path, lineno, key);
+			fclose(f);
+			return -1;
+		}
+		if (set_value(c, &conf_keys[i], value, err, errlen, lineno)) {
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
+	if ((env = getenv("ANDON_DATA")) != NULL && *env)
+		snprintf(c->data_dir, sizeof(c->data_dir), "%s", env);
+	if (c->rate_limit_burst < 1)
+		c->rate_limit_burst = 1;
+	return 0;
+}

@@ -1,0 +1,33 @@
+/* conf.h - the application conf file (conf/andon.conf). */
+#ifndef ANDON_CONF_H
+#define ANDON_CONF_H
+
+#include <limits.h>
+#include <stddef.h>
+
+struct conf {
+	char data_dir[PATH_MAX];
+	size_t max_body;
+	unsigned argon2_t_cost;
+	unsigned argon2_m_cost_kib;
+	unsigned argon2_parallelism;
+	unsigned rate_limit_per_minute;
+	unsigned rate_limit_burst;
+	unsigned check_rate_limit_per_minute;
+	unsigned intervention_flush_ms;
+	unsigned db_cache_mb;
+	unsigned checkpoint_kbytes;
+	unsigned checkpoint_minutes;
+	int audit_syslog;
+	char audit_jsonl[PATH_MAX];
+};
+
+void conf_defaults(struct conf *c);
+/* Reads path (which must exist) over the defaults, then applies the
+ * ANDON_DATA environment variable.  On error returns -1 and writes a
+ * one-line reason into err. */
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+/* The conf path: $ANDON_CONF, else "conf/andon.conf". */
+const char *conf_default_path(void);
+
+#endif

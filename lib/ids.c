@@ -1,0 +1,65 @@
+/* ids.c - random identifiers: hex ids with a type prefix, UUIDv4, ULID. */
+#include <sodium.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "ids.h"
+
+void
+id_random_hex(char *out, size_t outlen, const char *prefix, size_t nbytes)
+{
+	unsigned char bytes[32];
+	size_t plen = strlen(prefix);
+
+	if (nbytes > sizeof(bytes))
+		nbytes = sizeof(bytes);
+	if (outlen < plen + 2 * nbytes + 1) {
+		out[0] = '\0';
+		return;
+	}
+	randombytes_buf(bytes, nbytes);
+	memcpy(out, prefix, plen);
+	sodium_bin2hex(out + plen, outlen - plen, bytes, nbytes);
+}
+
+void
+id_uuid4(char out[37])
+{
+	unsigned char b[16];
+	char hex[33];
+
+	randombytes_buf(b, sizeof(b));
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	sodium_bin2hex(hex, sizeof(hex), b, sizeof(b));
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
+	    hex + 16, hex + 20);
+}
+
+void
+id_ulid(char out[27])
+{
+	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+	unsigned char b[16];
+	uint64_t ms = (uint64_t)clock_now_ms();
+
+	for (int i = 5; i >= 0; i--) {
+		b[i] = ms & 0xff;
+		ms >>= 8;
+	}
+	randombytes_buf(b + 6, 10);
+	/* 128 bits as 26 base32 digits, most significant first (2 spare bits) */
+	for (int i = 0; i < 26; i++) {
+		int bit = i * 5 - 2, v = 0;
+
+		for (int j = 0; j < 5; j++, bit++) {
+			v <<= 1;
+			if (bit >= 0)
+				v |= (b[bit / 8] >> (7 - bit % 8)) & 1;
+		}
+		out[i] = alphabet[v];
+	}
+	out[26] = '\0';
+}

@@ -1,0 +1,255 @@
+/* intervention.c - aggregate and store hard-block interventions. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "clock.h"
+#include "ids.h"
+#include "intervention.h"
+#include "store.h"
+
+#define SLOTS 256
+
+struct slot {
+	char key[STORE_KEY_MAX];    /* aggregation key, "" when free */
+	json_t *item;               /* what to merge: fields and count */
+	long pending;               /* occurrences not yet written */
+	int64_t first_ms, last_ms, used_ms;
+};
+
+static struct slot slots[SLOTS];
+static int64_t last_flush;
+
+static json_t *
+json_str_or_null_(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static const char *
+or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+static int
+aggregation_key(char *buf, size_t len, const char *tenant, const json_t *item)
+{
+	return store_key(buf, len, tenant,
+	    or_empty(json_string_value(json_object_get(item, "type"))),
+	    or_empty(json_string_value(json_object_get(item, "outcome"))),
+	    or_empty(json_string_value(json_object_get(item, "kill_switch_id"))),
+	    or_empty(json_string_value(json_object_get(item, "agent_id"))),
+	    or_empty(json_string_value(json_object_get(item, "run_id"))),
+	    or_empty(json_string_value(json_object_get(item, "mission_id"))),
+	    or_empty(json_string_value(json_object_get(item, "action_name"))),
+	    NULL);
+}
+
+int
+intervention_merge(DB_TXN *txn, const char *tenant, json_t *item,
+                   json_t **stored)
+{
+	char agg[STORE_KEY_MAX], key[STORE_KEY_MAX], id[ID_SIZE];
+	const char *first, *last, *old_first, *old_last;
+	json_t *rec = NULL, *known;
+	json_int_t count;
+	int rc;
+
+	if (aggregation_key(agg, sizeof(agg), tenant, item) < 0)
+		return EINVAL;
+	count = json_integer_value(json_object_get(item, "count"));
+	if (count < 1)
+		count = 1;
+	first = json_string_value(json_object_get(item, "first_seen"));
+	last = json_string_value(json_object_get(item, "timestamp"));
+	rc = store_get_json(txn, T_INTV_INDEX, agg, &known, DB_RMW);
+	if (rc == 0) {
+		snprintf(id, sizeof(id), "%s", json_string_value(known));
+		json_decref(known);
+		store_key(key, sizeof(key), tenant, id, NULL);
+		rc = store_get_json(txn, T_INTERVENTIONS, key, &rec, DB_RMW);
+	}
+	if (rc == DB_NOTFOUND) {
+		id_random_hex(id, sizeof(id), "int_", 12);
+		store_key(key, sizeof(key), tenant, id, NULL);
+		rec = json_deep_copy(item);
+		json_object_set_new(rec, "id", json_string(id));
+		json_object_set_new(rec, "organization_id", json_string(tenant));
+		json_object_set_new(rec, "count", json_integer(0));
+		json_object_set_new(rec, "first_seen", json_string(first));
+		json_object_set_new(rec, "timestamp", json_string(last));
+		if ((known = json_string(id)) == NULL)
+			rc = ENOMEM;
+		else {
+			rc = store_put_json(txn, T_INTV_INDEX, agg, known, 0);
+			json_decref(known);
+		}
+	}
+	if (rc != 0) {
+		json_decref(rec);
+		return rc;
+	}
+	old_first = json_string_value(json_object_get(rec, "first_seen"));
+	old_last = json_string_value(json_object_get(rec, "timestamp"));
+	if (old_first == NULL || strcmp(first, old_first) < 0)
+		json_object_set_new(rec, "first_seen", json_string(first));
+	if (old_last == NULL || strcmp(last, old_last) > 0)
+		json_object_set_new(rec, "timestamp", json_string(last));
+	json_object_set_new(rec, "count", json_integer(
+	    json_integer_value(json_object_get(rec, "count")) + count));
+	rc = store_put_json(txn, T_INTERVENTIONS, key, rec, 0);
+	if (rc == 0 && stored)
+		*stored = json_incref(rec);
+	json_decref(rec);
+	return rc;
+}
+
+struct flush_job {
+	struct slot *only;   /* one slot, or NULL for every pending slot */
+};
+
+static int
+write_slot(DB_TXN *txn, struct slot *s)
+{
+	char first[CLOCK_TEXT_SIZE], last[CLOCK_TEXT_SIZE];
+	const char *tenant;
+	json_t *item = json_deep_copy(s->item);
+	int rc;
+
+	clock_format(s->first_ms, first);
+	clock_format(s->last_ms, last);
+	json_object_set_new(item, "count", json_integer(s->pending));
+	json_object_set_new(item, "first_seen", json_string(first));
+	json_object_set_new(item, "timestamp", json_string(last));
+	tenant = json_string_value(json_object_get(s->item, "organization_id"));
+	json_object_del(item, "organization_id");
+	rc = intervention_merge(txn, tenant, item, NULL);
+	json_decref(item);
+	return rc;
+}
+
+static int
+flush_txn(DB_TXN *txn, void *arg)
+{
+	struct flush_job *job = arg;
+	int rc;
+
+	if (job->only)
+		return write_slot(txn, job->only);
+	for (int i = 0; i < SLOTS; i++)
+		if (slots[i].key[0] && slots[i].pending > 0 &&
+		    (rc = write_slot(txn, &slots[i])) != 0)
+			return rc;
+	return 0;
+}
+
+static void
+mark_written(struct slot *only)
+{
+	for (int i = 0; i < SLOTS; i++) {
+		struct slot *s = &slots[i];
+
+		if (only && s != only)
+			continue;
+		if (s->key[0] && s->pending > 0) {
+			s->pending = 0;
+			s->first_ms = s->last_ms;
+		}
+	}
+}
+
+void
+intervention_flush(int force, unsigned every_ms)
+{
+	struct flush_job job = { NULL };
+	int64_t now = clock_now_ms();
+	int any = 0;
+
+	if (!force && now - last_flush < (int64_t)every_ms)
+		return;
+	for (int i = 0; i < SLOTS && !any; i++)
+		any = slots[i].key[0] && slots[i].pending > 0;
+	last_flush = now;
+	if (!any)
+		return;
+	if (store_run(flush_txn, &job) == 0)
+		mark_written(NULL);
+	else
+		log_error("interventions could not be written; will retry");
+}
+
+static struct slot *
+find_slot(const char *key, int *fresh)
+{
+	struct slot *victim = NULL;
+
+	*fresh = 0;
+	for (int i = 0; i < SLOTS; i++) {
+		if (!strcmp(slots[i].key, key))
+			return &slots[i];
+		if (slots[i].key[0] == '\0' && victim == NULL)
+			victim = &slots[i];
+	}
+	if (victim == NULL) {
+		/* evict the least recently used slot that has nothing pending */
+		for (int i = 0; i < SLOTS; i++)
+			if (slots[i].pending == 0 &&
+			    (victim == NULL || slots[i].used_ms < victim->used_ms))
+				victim = &slots[i];
+	}
+	if (victim == NULL) {
+		intervention_flush(1, 0);
+		victim = &slots[0];
+	}
+	json_decref(victim->item);
+	memset(victim, 0, sizeof(*victim));
+	snprintf(victim->key, sizeof(victim->key), "%s", key);
+	*fresh = 1;
+	return victim;
+}
+
+void
+intervention_blocked(const struct blocked_check *b)
+{
+	const json_t *ks = b->kill_switch;
+	char key[STORE_KEY_MAX];
+	struct slot *s;
+	json_t *item;
+	int64_t now = clock_now_ms();
+	int fresh;
+
+	item = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
+	    "type", "hard_block", "outcome", "blocked",
+	    "action_name", json_str_or_null_(b->action),
+	    "agent_id", json_str_or_null_(b->agent_id),
+	    "run_id", json_str_or_null_(b->run_id),
+	    "mission_id", json_str_or_null_(b->mission_id),
+	    "reason", json_incref(json_object_get(ks, "reason")),
+	    "killed_by", json_incref(json_object_get(ks, "killed_by")),
+	    "kill_switch_id", json_incref(json_object_get(ks, "id")),
+	    "organization_id", b->tenant);
+	if (item == NULL || aggregation_key(key, sizeof(key), b->tenant, item) < 0) {
+		json_decref(item);
+		return;
+	}
+	s = find_slot(key, &fresh);
+	if (fresh)
+		s->item = item;
+	else
+		json_decref(item);
+	if (s->pending == 0)
+		s->first_ms = now;
+	s->pending++;
+	s->last_ms = now;
+	s->used_ms = now;
+	if (fresh) {
+		/* the first occurrence is written at once */
+		struct flush_job job = { s };
+
+		if (store_run(flush_txn, &job) == 0)
+			mark_written(s);
+	}
+}

@@ -1,0 +1,243 @@
+/* request.c - read a request from FastCGI/CGI parameters and body. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <fcgiapp.h>
+
+#include "request.h"
+
+static const char *
+param(const struct request *r, const char *name)
+{
+	return FCGX_GetParam(name, r->io.envp);
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+url_decode(const char *src, size_t len, char *dst, size_t dstlen,
+           int plus_space)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int c = (unsigned char)src[i];
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (i + 2 >= len)
+				return -1;
+			hi = hexval((unsigned char)src[i + 1]);
+			lo = hexval((unsigned char)src[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = hi * 16 + lo;
+			i += 2;
+		} else if (c == '+' && plus_space) {
+			c = ' ';
+		}
+		if (c == 0 || out + 1 >= dstlen)
+			return -1;
+		dst[out++] = (char)c;
+	}
+	dst[out] = '\0';
+	return (int)out;
+}
+
+static const char *
+bearer_token(struct request *r, const char *authorization)
+{
+	const char *p = authorization;
+
+	if (strncasecmp(p, "Bearer", 6) != 0 || (p[6] != ' ' && p[6] != '\t'))
+		return NULL;
+	for (p += 6; *p == ' ' || *p == '\t'; p++)
+		;
+	if (strlen(p) >= sizeof(r->bearer_buf))
+		return NULL;
+	strcpy(r->bearer_buf, p);
+	for (char *end = r->bearer_buf + strlen(r->bearer_buf);
+	    end > r->bearer_buf && (end[-1] == ' ' || end[-1] == '\t'); )
+		*--end = '\0';
+	return r->bearer_buf;
+}
+
+int
+request_parse(struct request *r, const struct request_io *io,
+              struct problem *p)
+{
+	const char *uri, *q, *auth, *cl;
+	size_t plen;
+
+	memset(r, 0, sizeof(*r));
+	r->io = *io;
+	r->method = param(r, "REQUEST_METHOD");
+	if (r->method == NULL)
+		r->method = "GET";
+	uri = param(r, "REQUEST_URI");
+	if (uri == NULL || *uri == '\0') {
+		/* plain CGI without REQUEST_URI: rebuild it */
+		const char *script = param(r, "SCRIPT_NAME");
+		const char *info = param(r, "PATH_INFO");
+
+		snprintf(r->param_buf, sizeof(r->param_buf), "%s%s",
+		    script ? script : "", info ? info : "");
+		uri = r->param_buf;
+		r->query = param(r, "QUERY_STRING");
+		q = NULL;
+		plen = strlen(uri);
+	} else {
+		q = strchr(uri, '?');
+		plen = q ? (size_t)(q - uri) : strlen(uri);
+		r->query = q ? q + 1 : "";
+	}
+	if (r->query == NULL)
+		r->query = "";
+	if (url_decode(uri, plen, r->path, sizeof(r->path), 0) < 0 ||
+	    r->path[0] != '/') {
+		problem_set(p, 400, "bad_path", "the request path is malformed");
+		return -1;
+	}
+	r->param_buf[0] = '\0';
+	r->api_key = param(r, "HTTP_X_API_KEY");
+	if ((r->api_key == NULL || *r->api_key == '\0') &&
+	    (auth = param(r, "HTTP_AUTHORIZATION")) != NULL)
+		r->api_key = bearer_token(r, auth);
+	r->tenant_header = param(r, "HTTP_X_TENANT_ID");
+	r->request_id_header = param(r, "HTTP_X_REQUEST_ID");
+	r->idempotency_key = param(r, "HTTP_IDEMPOTENCY_KEY");
+	r->content_type = param(r, "CONTENT_TYPE");
+	r->accept = param(r, "HTTP_ACCEPT");
+	r->remote_addr = param(r, "REMOTE_ADDR");
+	r->content_length = -1;
+	if ((cl = param(r, "CONTENT_LENGTH")) != NULL && *cl) {
+		char *end;
+
+		errno = 0;
+		r->content_length = strtol(cl, &end, 10);
+		if (errno || *end || r->content_length < 0)
+			r->content_length = LONG_MAX;
+	}
+	return 0;
+}
+
+int
+request_read_body(struct request *r, size_t max_body, struct problem *p)
+{
+	size_t cap, len = 0;
+	long n;
+
+	if (r->content_length == 0)
+		return 0;
+	if (r->content_length > 0 && (size_t)r->content_length > max_body) {
+		problem_set(p, 413, "body_too_large",
+		    "the request body exceeds the limit of %zu bytes", max_body);
+		return -1;
+	}
+	cap = r->content_length > 0 ? (size_t)r->content_length : 4096;
+	if ((r->body = malloc(cap + 1)) == NULL) {
+		problem_set(p, 500, "internal", "out of memory");
+		return -1;
+	}
+	for (;;) {
+		if (len == cap) {
+			char *bigger;
+
+			if (r->content_length >= 0)
+				break;
+			if (cap > max_body) {
+				problem_set(p, 413, "body_too_large",
+				    "the request body exceeds the limit of %zu bytes", max_body);
+				return -1;
+			}
+			cap *= 2;
+			if ((bigger = realloc(r->body, cap + 1)) == NULL) {
+				problem_set(p, 500, "internal", "out of memory");
+				return -1;
+			}
+			r->body = bigger;
+		}
+		n = r->io.read(r->io.ctx, r->body + len, cap - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max_body) {
+		problem_set(p, 413, "body_too_large",
+		    "the request body exceeds the limit of %zu bytes", max_body);
+		return -1;
+	}
+	r->body[len] = '\0';
+	r->body_len = len;
+	return 0;
+}
+
+void
+request_free(struct request *r)
+{
+	free(r->body);
+	r->body = NULL;
+}
+
+int
+query_get(const char *query, const char *name, char *buf, size_t len)
+{
+	size_t nlen = strlen(name);
+	const char *p = query;
+
+	while (p && *p) {
+		const char *end = strchr(p, '&');
+		size_t seglen = end ? (size_t)(end - p) : strlen(p);
+
+		if (seglen >= nlen && strncmp(p, name, nlen) == 0 &&
+		    (seglen == nlen || p[nlen] == '=')) {
+			const char *v = seglen == nlen ? p + nlen : p + nlen + 1;
+			size_t vlen = seglen == nlen ? 0 : seglen - nlen - 1;
+
+			return url_decode(v, vlen, buf, len, 1) < 0 ? -1 : 1;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+int
+query_long(const char *query, const char *name, long def, long min, long max,
+           long *out, struct problem *p)
+{
+	char buf[32], *end;
+	int rc = query_get(query, name, buf, sizeof(buf));
+	long v;
+
+	if (rc == 0 || (rc == 1 && buf[0] == '\0')) {
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	v = rc == 1 ? strtol(buf, &end, 10) : 0;
+	if (rc < 0 || errno || *end != '\0' || v < min || v > max ||
+	    !isdigit((unsigned char)buf[buf[0] == '-'])) {
+		problem_set(p, 400, "invalid_query",
+		    "query parameter %s must be a whole number from %ld to %ld",
+		    name, min, max);
+		problem_field(p, name);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}

@@ -1,0 +1,137 @@
+/* response.c - build and serialise responses, RFC 9457 problems. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "response.h"
+
+void
+response_init(struct response *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->status = 200;
+}
+
+void
+response_reset(struct response *r)
+{
+	json_decref(r->json);
+	free(r->raw);
+	response_init(r);
+}
+
+void
+response_json(struct response *r, int status, json_t *body)
+{
+	json_decref(r->json);
+	free(r->raw);
+	r->raw = NULL;
+	r->status = status;
+	r->json = body;
+	r->content_type = "application/json";
+}
+
+void
+response_raw(struct response *r, int status, const char *content_type,
+             char *body, size_t len)
+{
+	json_decref(r->json);
+	free(r->raw);
+	r->json = NULL;
+	r->status = status;
+	r->raw = body;
+	r->raw_len = len;
+	r->content_type = content_type;
+}
+
+void
+response_problem(struct response *r, const struct problem *p)
+{
+	json_t *body = json_pack("{s:s, s:s, s:i, s:s, s:s}",
+	    "type", "about:blank",
+	    "title", http_reason(p->status),
+	    "status", p->status,
+	    "detail", p->detail,
+	    "code", p->code ? p->code : "error");
+
+	if (body != NULL && p->field[0] != '\0')
+		json_object_set_new(body, "field", json_string(p->field));
+	response_json(r, p->status, body);
+	r->content_type = "application/problem+json";
+}
+
+void
+response_error(struct response *r, int status, const char *code,
+               const char *fmt, ...)
+{
+	struct problem p;
+	va_list ap;
+
+	p.status = status;
+	p.code = code;
+	p.field[0] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(p.detail, sizeof(p.detail), fmt, ap);
+	va_end(ap);
+	response_problem(r, &p);
+}
+
+void
+response_header(struct response *r, const char *name, const char *value)
+{
+	int n;
+
+	if (strpbrk(name, "\r\n") || strpbrk(value, "\r\n"))
+		return;
+	n = snprintf(r->headers + r->headers_len,
+	    sizeof(r->headers) - r->headers_len, "%s: %s\r\n", name, value);
+	if (n > 0 && r->headers_len + (size_t)n < sizeof(r->headers))
+		r->headers_len += (size_t)n;
+	else
+		r->headers[r->headers_len] = '\0';
+}
+
+char *
+response_serialise(struct response *r, const char *request_id, int head_only,
+                   size_t *len)
+{
+	char *body = NULL, *out;
+	size_t blen = 0, hlen;
+	char head[4096];
+	int n;
+
+	if (r->raw != NULL) {
+		body = r->raw;
+		blen = r->raw_len;
+	} else if (r->json != NULL) {
+		body = json_dumps(r->json, JSON_COMPACT);
+		blen = body ? strlen(body) : 0;
+	}
+	n = snprintf(head, sizeof(head),
+	    "Status: %d %s\r\n"
+	    "Content-Length: %zu\r\n"
+	    "X-Request-Id: %s\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "%s%s%s"
+	    "%s\r\n",
+	    r->status, http_reason(r->status), blen, request_id,
+	    body || r->content_type ? "Content-Type: " : "",
+	    body || r->content_type ? (r->content_type ? r->content_type : "application/json") : "",
+	    body || r->content_type ? "\r\n" : "",
+	    r->headers);
+	hlen = n > 0 && (size_t)n < sizeof(head) ? (size_t)n : 0;
+	if (head_only)
+		blen = 0;
+	if ((out = malloc(hlen + blen + 1)) != NULL) {
+		memcpy(out, head, hlen);
+		if (blen)
+			memcpy(out + hlen, body, blen);
+		out[hlen + blen] = '\0';
+		*len = hlen + blen;
+	}
+	if (body != r->raw)
+		free(body);
+	return out;
+}

@@ -1,0 +1,485 @@
+/* server.c - the accept loop and the request pipeline. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+#include <sodium.h>
+
+#include "log.h"
+#include "audit.h"
+#include "clock.h"
+#include "idempotency.h"
+#include "ids.h"
+#include "ratelimit.h"
+#include "scope.h"
+#include "server.h"
+#include "store.h"
+
+#define TICK_MS 1000
+#define MAX_ATTEMPTS 50
+
+extern char **environ;
+
+static struct conf conf;
+static volatile sig_atomic_t stopping;
+static int64_t last_tick;
+
+const char *
+ctx_param(const struct ctx *c, int i)
+{
+	return i >= 0 && i < REQUEST_MAX_PARAMS ? c->req->params[i] : NULL;
+}
+
+const char *
+ctx_str(const struct ctx *c, const char *name)
+{
+	return json_string_value(json_object_get(c->body, name));
+}
+
+json_t *
+json_str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static void
+request_id(const struct request *r, char out[80])
+{
+	const char *in = r->request_id_header;
+	size_t len = in ? strlen(in) : 0;
+	int sane = len > 0 && len < 80;
+
+	for (size_t i = 0; sane && i < len; i++) {
+		char ch = in[i];
+
+		sane = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+		    ch == '.' || ch == ':';
+	}
+	if (sane)
+		snprintf(out, 80, "%s", in);
+	else
+		id_random_hex(out, 80, "req_", 12);
+}
+
+static void
+problem_answer(struct response *resp, struct problem *p)
+{
+	response_problem(resp, p);
+}
+
+static int
+authenticate(struct ctx *c, struct problem *p)
+{
+	const struct route *rt = c->route;
+
+	if (rt->flags & ROUTE_PUBLIC)
+		return 0;
+	if (apikey_authenticate(c->conf, c->req->api_key, &c->who, p) != 0) {
+		response_problem(c->resp, p);
+		response_header(c->resp, "WWW-Authenticate",
+		    "Bearer realm=\"andon\", error=\"invalid_token\"");
+		return -1;
+	}
+	if (c->req->tenant_header && c->req->tenant_header[0] &&
+	    strcmp(c->req->tenant_header, c->who.tenant) != 0) {
+		problem_set(p, 403, "tenant_mismatch",
+		    "X-Tenant-ID does not match the tenant of the API key");
+		problem_answer(c->resp, p);
+		return -1;
+	}
+	if ((rt->flags & ROUTE_TENANT_HEADER) &&
+	    (c->req->tenant_header == NULL || c->req->tenant_header[0] == '\0')) {
+		problem_set(p, 400, "missing_tenant",
+		    "the X-Tenant-ID header is required on this route");
+		problem_answer(c->resp, p);
+		return -1;
+	}
+	if (rt->scope && (c->who.scopes & rt->scope) != rt->scope) {
+		problem_set(p, 403, "insufficient_scope",
+		    "the API key lacks the scope this call needs");
+		problem_answer(c->resp, p);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+pass_gate(struct ctx *c, struct problem *p)
+{
+	char retry[16];
+	json_t *body;
+
+	if (c->route->flags & (ROUTE_GATE_EXEMPT | ROUTE_PUBLIC))
+		return 0;
+	if (gate_evaluate(c->who.tenant, c->who.key_id, &c->gate) != 0)
+		return 0;
+	if (c->gate.severity >= 4) {
+		problem_set(p, 503, "emergency_shutdown",
+		    "emergency shutdown %s (severity %d) is active: %s",
+		    c->gate.shutdown_id, c->gate.severity, c->gate.reason);
+		response_problem(c->resp, p);
+		body = c->resp->json;
+		json_object_set_new(body, "shutdown_id", json_string(c->gate.shutdown_id));
+		json_object_set_new(body, "severity", json_integer(c->gate.severity));
+		json_object_set_new(body, "reason", json_string(c->gate.reason));
+		snprintf(retry, sizeof(retry), "%d", 60);
+		response_header(c->resp, "Retry-After", retry);
+		return -1;
+	}
+	if (c->gate.severity > 0 && c->gate.severity <= 2)
+		log_notice("emergency shutdown %s (severity %d) active for tenant %s",
+		    c->gate.shutdown_id, c->gate.severity, c->who.tenant);
+	return 0;
+}
+
+static int
+check_rate(struct ctx *c, struct problem *p)
+{
+	unsigned per_minute = 0, burst = 0;
+	const char *bucket = NULL;
+	int retry_after = 0;
+	char text[16];
+
+	if (c->route->flags & ROUTE_RATE_LIMITED) {
+		per_minute = c->conf->rate_limit_per_minute;
+		burst = c->conf->rate_limit_burst;
+		bucket = "admin";
+	} else if (c->route->flags & ROUTE_CHECK) {
+		per_minute = c->conf->check_rate_limit_per_minute;
+		burst = per_minute;
+		bucket = "check";
+	}
+	if (bucket == NULL || per_minute == 0)
+		return 0;
+	if (ratelimit_check(c->who.key_id, bucket, per_minute, burst, &retry_after))
+		return 0;
+	problem_set(p, 429, "rate_limited",
+	    "rate limit of %u calls a minute exceeded for this key", per_minute);
+	response_problem(c->resp, p);
+	snprintf(text, sizeof(text), "%d", retry_after);
+	response_header(c->resp, "Retry-After", text);
+	return -1;
+}
+
+static int
+read_body(struct ctx *c, struct problem *p)
+{
+	if (c->route->body == NULL) {
+		c->body = json_object();
+		return 0;
+	}
+	if (request_read_body(c->req, c->conf->max_body, p) != 0 ||
+	    (c->body = parse_json_body(c->req->body, c->req->body_len, p)) == NULL ||
+	    validate_body(c->body, c->route->body, p) != 0) {
+		response_problem(c->resp, p);
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs the handler, in a transaction for writes, retrying the whole of it
+ * on deadlock, lock timeout or a recovered environment. */
+static void
+run_handler(struct ctx *c)
+{
+	const char *idem = c->req->idempotency_key;
+	int write = (c->route->flags & ROUTE_WRITE) != 0;
+	char fingerprint[65];
+	int rc = 0;
+
+	if (write && idem)
+		idem_fingerprint(c->req, fingerprint);
+	for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+		enum idem_result seen = IDEM_NEW;
+
+		response_reset(c->resp);
+		audit_discard_pending();
+		c->txn = NULL;
+		if (write && (rc = store_begin(&c->txn)) != 0)
+			goto retry;
+		if (write && idem) {
+			rc = idem_lookup(c->txn, c->who.key_id, idem, fingerprint,
+			    c->resp, &seen);
+			if (rc != 0)
+				goto retry;
+			if (seen != IDEM_NEW) {
+				store_abort(c->txn);
+				c->txn = NULL;
+				if (seen == IDEM_MISMATCH)
+					response_error(c->resp, 422, "idempotency_key_reused",
+					    "Idempotency-Key was already used with another request");
+				return;
+			}
+		}
+		rc = c->route->handler(c);
+		if (rc == 0 && write) {
+			if (c->resp->status >= 400) {
+				store_abort(c->txn);
+				c->txn = NULL;
+				audit_discard_pending();
+				return;
+			}
+			if (idem)
+				rc = idem_store(c->txn, c->who.key_id, idem, fingerprint, c->resp);
+			if (rc == 0 && (c->route->flags & ROUTE_RATE_LIMITED))
+				rc = ratelimit_spend(c->txn, c->who.key_id, "admin",
+				    c->conf->rate_limit_per_minute, c->conf->rate_limit_burst);
+			if (rc == 0) {
+				rc = store_commit(c->txn);
+				c->txn = NULL;
+			}
+		}
+		if (rc == 0) {
+			audit_flush_pending();
+			return;
+		}
+retry:
+		if (c->txn != NULL) {
+			store_abort(c->txn);
+			c->txn = NULL;
+		}
+		audit_discard_pending();
+		if (!store_retryable(rc))
+			break;
+		if (rc == DB_LOCK_NOTGRANTED && store_env() &&
+		    store_env()->failchk(store_env(), 0) == DB_RUNRECOVERY)
+			rc = DB_RUNRECOVERY;
+		if (rc == DB_RUNRECOVERY)
+			store_reopen();
+		else
+			usleep((useconds_t)(500 + 500 * (attempt % 10)));
+	}
+	log_error("%s %s failed: %s", c->req->method, c->req->path,
+	    rc > 0 ? strerror(rc) : db_strerror(rc));
+	response_error(c->resp, rc == DB_LOCK_DEADLOCK || rc == DB_LOCK_NOTGRANTED
+	    ? 503 : 500, "internal", "the request could not be completed; retry it");
+	if (c->resp->status == 503)
+		response_header(c->resp, "Retry-After", "1");
+}
+
+static void
+add_warning(struct ctx *c)
+{
+	char header[256];
+
+	if (c->gate.severity != 3)
+		return;
+	snprintf(header, sizeof(header), "%s; severity=3", c->gate.shutdown_id);
+	response_header(c->resp, "X-Emergency-Warning", header);
+	if (json_is_object(c->resp->json))
+		json_object_set_new(c->resp->json, "emergency_warning",
+		    json_pack("{s:s, s:i, s:s}", "shutdown_id", c->gate.shutdown_id,
+		    "severity", 3, "reason", c->gate.reason));
+}
+
+static void
+handle(const struct family *f, const struct request_io *io,
+       void (*write_out)(void *ctx, const char *buf, size_t len), void *out)
+{
+	struct request req;
+	struct response resp;
+	struct problem p;
+	struct ctx c;
+	char rid[80], allow[128], *text;
+	size_t len = 0;
+	enum route_match m;
+
+	response_init(&resp);
+	memset(&c, 0, sizeof(c));
+	c.conf = &conf;
+	c.req = &req;
+	c.resp = &resp;
+	if (request_parse(&req, io, &p) != 0) {
+		response_problem(&resp, &p);
+		goto send;
+	}
+	m = router_find(f->routes, f->route_count, req.method, req.path,
+	    &c.route, req.params, REQUEST_MAX_PARAMS, req.param_buf,
+	    sizeof(req.param_buf), allow, sizeof(allow));
+	if (m == ROUTE_NO_PATH) {
+		response_error(&resp, 404, "not_found", "no such resource");
+		goto send;
+	}
+	if (!strcmp(req.method, "OPTIONS")) {
+		resp.status = 204;
+		response_header(&resp, "Allow", allow);
+		goto send;
+	}
+	if (m == ROUTE_NO_METHOD) {
+		response_error(&resp, 405, "method_not_allowed",
+		    "%s is not allowed here; allowed: %s", req.method, allow);
+		response_header(&resp, "Allow", allow);
+		goto send;
+	}
+	if (req.idempotency_key && (c.route->flags & ROUTE_WRITE) &&
+	    !idem_key_valid(req.idempotency_key)) {
+		response_error(&resp, 400, "invalid_idempotency_key",
+		    "Idempotency-Key must be 1 to 255 printable characters");
+		goto send;
+	}
+	if (authenticate(&c, &p) != 0 || pass_gate(&c, &p) != 0 ||
+	    check_rate(&c, &p) != 0 || read_body(&c, &p) != 0)
+		goto send;
+	run_handler(&c);
+	add_warning(&c);
+send:
+	request_id(&req, rid);
+	if ((text = response_serialise(&resp, rid, !strcmp(req.method ? req.method : "", "HEAD"), &len)) != NULL)
+		write_out(out, text, len);
+	free(text);
+	json_decref(c.body);
+	response_reset(&resp);
+	request_free(&req);
+}
+
+/* FastCGI and CGI input/output */
+
+static long
+fcgi_read(void *ctx, char *buf, size_t len)
+{
+	return FCGX_GetStr(buf, (int)(len > 1 << 30 ? 1 << 30 : len), ctx);
+}
+
+static void
+fcgi_write(void *ctx, const char *buf, size_t len)
+{
+	FCGX_PutStr(buf, (int)len, ctx);
+}
+
+static long
+cgi_read(void *ctx, char *buf, size_t len)
+{
+	(void)ctx;
+	return (long)fread(buf, 1, len, stdin);
+}
+
+static void
+cgi_write(void *ctx, const char *buf, size_t len)
+{
+	(void)ctx;
+	fwrite(buf, 1, len, stdout);
+	fflush(stdout);
+}
+
+static void
+tick(const struct family *f, int force)
+{
+	int64_t now = clock_now_ms();
+
+	if (!force && now - last_tick < TICK_MS)
+		return;
+	last_tick = now;
+	if (f->tick)
+		f->tick(&conf);
+	store_maintain(conf.checkpoint_kbytes, conf.checkpoint_minutes);
+}
+
+static int
+start(const struct family *f, int argc, char **argv)
+{
+	char err[512];
+	struct sigaction sa;
+
+	(void)argc;
+	(void)argv;
+	log_set_program(f->name);
+	if (sodium_init() < 0) {
+		fprintf(stderr, "%s: libsodium failed to initialise\n", f->name);
+		return -1;
+	}
+	if (conf_load(&conf, conf_default_path(), err, sizeof(err)) != 0 ||
+	    store_open(conf.data_dir, conf.db_cache_mb, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", f->name, err);
+		log_error("%s", err);
+		return -1;
+	}
+	audit_sinks_configure(&conf);
+	if (f->init && f->init(&conf) != 0) {
+		fprintf(stderr, "%s: initialisation failed\n", f->name);
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static void
+stop(const struct family *f)
+{
+	if (f->finish)
+		f->finish();
+	tick(f, 1);
+	store_close();
+}
+
+static int
+serve_cgi(const struct family *f)
+{
+	struct request_io io = { NULL, cgi_read, environ };
+
+	handle(f, &io, cgi_write, NULL);
+	stop(f);
+	return 0;
+}
+
+int
+server_main(int argc, char **argv, const struct family *f)
+{
+	FCGX_Request fr;
+
+	if (start(f, argc, argv) != 0) {
+		if (FCGX_IsCGI()) {
+			/* still answer the CGI request, without leaking why */
+			static const char msg[] =
+			    "Status: 500 Internal Server Error\r\n"
+			    "Content-Type: application/problem+json\r\n\r\n"
+			    "{\"type\":\"about:blank\",\"title\":\"Internal Server Error\","
+			    "\"status\":500,\"detail\":\"the service is misconfigured\","
+			    "\"code\":\"internal\"}";
+			fwrite(msg, 1, sizeof(msg) - 1, stdout);
+		}
+		return 1;
+	}
+	if (FCGX_IsCGI())
+		return serve_cgi(f);
+	FCGX_Init();
+	FCGX_InitRequest(&fr, 0, 0);
+	last_tick = clock_now_ms();
+	while (!stopping) {
+		struct pollfd pfd = { 0, POLLIN, 0 };
+		struct request_io io;
+		int ready = poll(&pfd, 1, TICK_MS);
+
+		if (ready == 0 || (ready < 0 && errno == EINTR)) {
+			tick(f, ready == 0);
+			continue;
+		}
+		if (FCGX_Accept_r(&fr) < 0)
+			break;
+		io.ctx = fr.in;
+		io.read = fcgi_read;
+		io.envp = fr.envp;
+		handle(f, &io, fcgi_write, fr.out);
+		FCGX_Finish_r(&fr);
+		tick(f, 0);
+	}
+	stop(f);
+	return 0;
+}

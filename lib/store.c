@@ -1,0 +1,449 @@
+/*
+ * store.c - the shared Berkeley DB transactional environment.
+ *
+ * Follows the Berkeley DB reference guide for several unrelated processes:
+ * DB_REGISTER + DB_RECOVER on open (the first process after a crash runs
+ * recovery), deadlock detection on every conflict, a lock timeout so a lock
+ * held by a process killed mid-transaction is noticed, failchk() with an
+ * is-alive callback to release such locks, and a reopen when the environment
+ * asks for recovery.  Every write commits durably (no DB_TXN_NOSYNC) before
+ * the caller answers 2xx; concurrent commits share one log flush.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store.h"
+
+static const char *const table_files[T_COUNT] = {
+	[T_META] = "meta.db",
+	[T_TENANTS] = "tenants.db",
+	[T_APIKEYS] = "apikeys.db",
+	[T_KILLSWITCH] = "killswitch.db",
+	[T_KS_ACTIVE] = "ks_active.db",
+	[T_KS_HISTORY] = "ks_history.db",
+	[T_INTERVENTIONS] = "interventions.db",
+	[T_INTV_INDEX] = "intv_index.db",
+	[T_AUDIT] = "audit.db",
+	[T_AUDIT_TENANT] = "audit_tenant.db",
+	[T_TLOG] = "tlog.db",
+	[T_IDEMPOTENCY] = "idempotency.db",
+	[T_RATELIMIT] = "ratelimit.db",
+	[T_SHUTDOWNS] = "shutdowns.db",
+	[T_ESD_ACTIVE] = "esd_active.db",
+};
+
+static DB_ENV *env;
+static DB *tables[T_COUNT];
+static char home[PATH_MAX];
+static unsigned cache_size_mb = 64;
+
+static void
+log_db_error(const DB_ENV *e, const char *prefix, const char *msg)
+{
+	(void)e;
+	(void)prefix;
+	log_error("berkeley db: %s", msg);
+}
+
+static int
+pid_is_alive(DB_ENV *e, pid_t pid, db_threadid_t tid, u_int32_t flags)
+{
+	(void)e;
+	(void)tid;
+	(void)flags;
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+static int
+open_environment(char *err, size_t errlen)
+{
+	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
+	    DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER | DB_FAILCHK;
+	int major, minor, rc;
+
+	db_version(&major, &minor, NULL);
+	if (major != DB_VERSION_MAJOR || minor != DB_VERSION_MINOR) {
+		snprintf(err, errlen, "Berkeley DB library %d.%d does not match headers %d.%d",
+		    major, minor, DB_VERSION_MAJOR, DB_VERSION_MINOR);
+		return -1;
+	}
+	if ((rc = db_env_create(&env, 0)) != 0)
+		goto fail;
+	env->set_errcall(env, log_db_error);
+	env->set_lk_detect(env, DB_LOCK_DEFAULT);
+	env->set_lk_max_locks(env, 100000);
+	env->set_lk_max_objects(env, 100000);
+	env->set_lk_max_lockers(env, 10000);
+	env->set_tx_max(env, 1000);
+	env->set_cachesize(env, cache_size_mb / 1024, (cache_size_mb % 1024) << 20, 1);
+	env->set_thread_count(env, 256);
+	env->set_isalive(env, pid_is_alive);
+	/* a lock held by a killed process must not hang the survivors */
+	env->set_timeout(env, 2000000, DB_SET_LOCK_TIMEOUT);
+	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
+	if ((rc = env->open(env, home, flags, 0660)) != 0)
+		goto fail;
+	for (int t = 0; t < T_COUNT; t++) {
+		if ((rc = db_create(&tables[t], env, 0)) != 0)
+			goto fail;
+		rc = tables[t]->open(tables[t], NULL, table_files[t], NULL,
+		    DB_BTREE, DB_CREATE | DB_AUTO_COMMIT, 0660);
+		if (rc != 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot open the database in %s: %s", home,
+	    db_strerror(rc));
+	store_close();
+	return -1;
+}
+
+int
+store_open(const char *data_dir, unsigned cache_mb, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/db", data_dir) >= sizeof(path)) {
+		snprintf(err, errlen, "data directory path is too long");
+		return -1;
+	}
+	if (mkdir(data_dir, 0770) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", data_dir, strerror(errno));
+		return -1;
+	}
+	if (mkdir(path, 0770) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	snprintf(home, sizeof(home), "%s", path);
+	cache_size_mb = cache_mb ? cache_mb : 64;
+	return open_environment(err, errlen);
+}
+
+void
+store_close(void)
+{
+	for (int t = 0; t < T_COUNT; t++) {
+		if (tables[t] != NULL)
+			tables[t]->close(tables[t], 0);
+		tables[t] = NULL;
+	}
+	if (env != NULL)
+		env->close(env, 0);
+	env = NULL;
+}
+
+int
+store_reopen(void)
+{
+	char err[256];
+
+	store_close();
+	if (open_environment(err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+DB_ENV *
+store_env(void)
+{
+	return env;
+}
+
+const char *
+store_home(void)
+{
+	return home;
+}
+
+int
+store_begin(DB_TXN **txn)
+{
+	return env->txn_begin(env, NULL, txn, 0);
+}
+
+int
+store_commit(DB_TXN *txn)
+{
+	return txn->commit(txn, 0);
+}
+
+void
+store_abort(DB_TXN *txn)
+{
+	txn->abort(txn);
+}
+
+int
+store_retryable(int rc)
+{
+	return rc == DB_LOCK_DEADLOCK || rc == DB_LOCK_NOTGRANTED ||
+	    rc == DB_RUNRECOVERY || rc == DB_REP_HANDLE_DEAD;
+}
+
+static void
+recover_from(int rc, int attempt)
+{
+	struct timespec pause = { 0, (long)(1 + attempt % 8) * 1000000L };
+
+	if (rc == DB_LOCK_NOTGRANTED) {
+		/* a lock timed out: perhaps its holder was killed */
+		if (env->failchk(env, 0) == DB_RUNRECOVERY)
+			rc = DB_RUNRECOVERY;
+	}
+	if (rc == DB_RUNRECOVERY || rc == DB_REP_HANDLE_DEAD)
+		store_reopen();
+	else
+		nanosleep(&pause, NULL);
+}
+
+int
+store_run(int (*fn)(DB_TXN *txn, void *arg), void *arg)
+{
+	int rc = 0;
+
+	for (int attempt = 0; attempt < 50; attempt++) {
+		DB_TXN *txn;
+
+		if (env == NULL && store_reopen() != 0)
+			return DB_RUNRECOVERY;
+		if ((rc = store_begin(&txn)) != 0) {
+			if (!store_retryable(rc))
+				return rc;
+			recover_from(rc, attempt);
+			continue;
+		}
+		rc = fn(txn, arg);
+		if (rc == 0) {
+			rc = store_commit(txn);
+		} else {
+			store_abort(txn);
+			if (rc == STORE_ROLLBACK)
+				return 0;
+		}
+		if (rc == 0 || !store_retryable(rc))
+			return rc;
+		recover_from(rc, attempt);
+	}
+	return rc;
+}
+
+int
+store_get(DB_TXN *txn, enum store_table t, const void *key, size_t klen,
+          void **val, size_t *vlen, uint32_t flags)
+{
+	DBT k, v;
+	int rc;
+
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.data = (void *)key;
+	k.size = (u_int32_t)klen;
+	v.flags = DB_DBT_MALLOC;
+	if ((rc = tables[t]->get(tables[t], txn, &k, &v, flags)) != 0)
+		return rc;
+	*val = v.data;
+	*vlen = v.size;
+	return 0;
+}
+
+int
+store_get_json(DB_TXN *txn, enum store_table t, const char *key,
+               json_t **out, uint32_t flags)
+{
+	json_error_t jerr;
+	void *val;
+	size_t vlen;
+	int rc;
+
+	if ((rc = store_get(txn, t, key, strlen(key), &val, &vlen, flags)) != 0)
+		return rc;
+	*out = json_loadb(val, vlen, JSON_DECODE_ANY, &jerr);
+	free(val);
+	return *out ? 0 : DB_NOTFOUND;
+}
+
+int
+store_exists(DB_TXN *txn, enum store_table t, const void *key, size_t klen)
+{
+	DBT k, v;
+
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.data = (void *)key;
+	k.size = (u_int32_t)klen;
+	v.flags = DB_DBT_PARTIAL;
+	return tables[t]->get(tables[t], txn, &k, &v, 0);
+}
+
+int
+store_put(DB_TXN *txn, enum store_table t, const void *key, size_t klen,
+          const void *val, size_t vlen, uint32_t flags)
+{
+	DBT k, v;
+
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.data = (void *)key;
+	k.size = (u_int32_t)klen;
+	v.data = (void *)val;
+	v.size = (u_int32_t)vlen;
+	return tables[t]->put(tables[t], txn, &k, &v, flags);
+}
+
+int
+store_put_json(DB_TXN *txn, enum store_table t, const char *key,
+               const json_t *val, uint32_t flags)
+{
+	char *text = json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
+	int rc;
+
+	if (text == NULL)
+		return ENOMEM;
+	rc = store_put(txn, t, key, strlen(key), text, strlen(text), flags);
+	free(text);
+	return rc;
+}
+
+int
+store_del(DB_TXN *txn, enum store_table t, const void *key, size_t klen)
+{
+	DBT k;
+
+	memset(&k, 0, sizeof(k));
+	k.data = (void *)key;
+	k.size = (u_int32_t)klen;
+	return tables[t]->del(tables[t], txn, &k, 0);
+}
+
+static int
+has_prefix(const DBT *k, const void *prefix, size_t plen)
+{
+	return k->size >= plen && memcmp(k->data, prefix, plen) == 0;
+}
+
+/* Position on the last key that starts with prefix: the first key after
+ * the prefix range, then one step back. */
+static int
+seek_last(DBC *cur, DBT *k, DBT *v, const void *prefix, size_t plen)
+{
+	unsigned char after[STORE_KEY_MAX];
+	size_t n = plen;
+	int rc;
+
+	if (plen == 0 || plen > sizeof(after))
+		return cur->get(cur, k, v, DB_LAST);
+	memcpy(after, prefix, plen);
+	while (n > 0 && after[n - 1] == 0xff)
+		n--;
+	if (n == 0)
+		return cur->get(cur, k, v, DB_LAST);
+	after[n - 1]++;
+	k->data = after;
+	k->size = (u_int32_t)n;
+	rc = cur->get(cur, k, v, DB_SET_RANGE);
+	if (rc == DB_NOTFOUND)
+		return cur->get(cur, k, v, DB_LAST);
+	if (rc != 0)
+		return rc;
+	return cur->get(cur, k, v, DB_PREV);
+}
+
+int
+store_scan(DB_TXN *txn, enum store_table t, const void *prefix, size_t plen,
+           int reverse, store_scan_fn fn, void *arg)
+{
+	DBC *cur;
+	DBT k, v;
+	int rc, stop = 0;
+
+	if ((rc = tables[t]->cursor(tables[t], txn, &cur, 0)) != 0)
+		return rc;
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	if (reverse) {
+		rc = seek_last(cur, &k, &v, prefix, plen);
+	} else {
+		k.data = (void *)prefix;
+		k.size = (u_int32_t)plen;
+		rc = plen ? cur->get(cur, &k, &v, DB_SET_RANGE)
+		          : cur->get(cur, &k, &v, DB_FIRST);
+	}
+	while (rc == 0 && has_prefix(&k, prefix, plen)) {
+		if ((stop = fn(arg, k.data, k.size, v.data, v.size)) != 0)
+			break;
+		rc = cur->get(cur, &k, &v, reverse ? DB_PREV : DB_NEXT);
+	}
+	cur->close(cur);
+	if (stop < 0 || stop > 1)
+		return stop;
+	return rc == DB_NOTFOUND ? 0 : rc;
+}
+
+int
+store_key(char *buf, size_t len, const char *first, ...)
+{
+	va_list ap;
+	size_t used = 0;
+	const char *part = first;
+
+	va_start(ap, first);
+	while (part != NULL) {
+		size_t n = strlen(part);
+
+		if (used + n + 2 > len || memchr(part, KEY_SEP, n) != NULL) {
+			va_end(ap);
+			return -1;
+		}
+		if (used > 0)
+			buf[used++] = KEY_SEP;
+		memcpy(buf + used, part, n);
+		used += n;
+		part = va_arg(ap, const char *);
+	}
+	va_end(ap);
+	buf[used] = '\0';
+	return (int)used;
+}
+
+void
+store_maintain(unsigned checkpoint_kbytes, unsigned checkpoint_minutes)
+{
+	if (env == NULL)
+		return;
+	if (env->failchk(env, 0) == DB_RUNRECOVERY)
+		store_reopen();
+	if (env != NULL)
+		env->txn_checkpoint(env, checkpoint_kbytes, checkpoint_minutes, 0);
+}
+
+void
+store_u64_be(unsigned char out[8], uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		out[i] = v & 0xff;
+		v >>= 8;
+	}
+}
+
+uint64_t
+store_be_u64(const unsigned char in[8])
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | in[i];
+	return v;
+}

@@ -1,0 +1,91 @@
+/*
+ * store.h - the Berkeley DB environment shared by every Andon process.
+ *
+ * One transactional environment per data directory, one handle per process,
+ * opened before the accept loop and kept.  Records are JSON text under string
+ * keys; composite keys join their parts with KEY_SEP (0x1f, which no
+ * validated identifier may contain), so a prefix scan over "tenant" KEY_SEP
+ * never reaches another tenant.
+ */
+#ifndef ANDON_STORE_H
+#define ANDON_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <db.h>
+#include <jansson.h>
+
+#define KEY_SEP '\x1f'
+#define KEY_SEP_STR "\x1f"
+#define STORE_KEY_MAX 1024
+
+/* A handler's way to roll its transaction back without an error. */
+#define STORE_ROLLBACK 1
+
+enum store_table {
+	T_META,           /* name -> value: audit head, transparency key */
+	T_TENANTS,        /* tenant id -> tenant */
+	T_APIKEYS,        /* key id -> key (hash, scopes, tenant) */
+	T_KILLSWITCH,     /* tenant SEP kill-switch id -> record */
+	T_KS_ACTIVE,      /* tenant SEP type SEP target -> kill-switch id */
+	T_KS_HISTORY,     /* tenant SEP type SEP target SEP id -> "" */
+	T_INTERVENTIONS,  /* tenant SEP intervention id -> record */
+	T_INTV_INDEX,     /* tenant SEP aggregation key -> intervention id */
+	T_AUDIT,          /* seq (8 bytes big-endian) -> event */
+	T_AUDIT_TENANT,   /* tenant SEP seq -> "" */
+	T_TLOG,           /* level (1 byte) index (8 bytes BE) -> 32-byte hash */
+	T_IDEMPOTENCY,    /* key id SEP Idempotency-Key -> stored response */
+	T_RATELIMIT,      /* key id SEP bucket -> {tokens, at} */
+	T_SHUTDOWNS,      /* tenant SEP shutdown id -> record */
+	T_ESD_ACTIVE,     /* tenant-or-"*" SEP shutdown id -> gate summary */
+	T_COUNT
+};
+
+int store_open(const char *data_dir, unsigned cache_mb, char *err, size_t errlen);
+void store_close(void);
+/* Close and reopen after DB_RUNRECOVERY (runs recovery through DB_REGISTER). */
+int store_reopen(void);
+DB_ENV *store_env(void);
+const char *store_home(void);
+
+int store_begin(DB_TXN **txn);
+int store_commit(DB_TXN *txn);
+void store_abort(DB_TXN *txn);
+int store_retryable(int rc);
+
+/* Runs fn inside a transaction, retrying the whole of it on deadlock, lock
+ * timeout or a recovered environment.  fn returns 0 to commit,
+ * STORE_ROLLBACK to abort quietly, or a Berkeley DB error. */
+int store_run(int (*fn)(DB_TXN *txn, void *arg), void *arg);
+
+/* Gets return 0, DB_NOTFOUND or another DB error; values are malloc'd. */
+int store_get(DB_TXN *txn, enum store_table t, const void *key, size_t klen,
+              void **val, size_t *vlen, uint32_t flags);
+int store_get_json(DB_TXN *txn, enum store_table t, const char *key,
+                   json_t **out, uint32_t flags);
+int store_exists(DB_TXN *txn, enum store_table t, const void *key, size_t klen);
+int store_put(DB_TXN *txn, enum store_table t, const void *key, size_t klen,
+              const void *val, size_t vlen, uint32_t flags);
+int store_put_json(DB_TXN *txn, enum store_table t, const char *key,
+                   const json_t *val, uint32_t flags);
+int store_del(DB_TXN *txn, enum store_table t, const void *key, size_t klen);
+
+/* Calls fn for each record whose key starts with prefix, in key order
+ * (reverse order when reverse is set).  fn returns 0 to go on, 1 to stop,
+ * or a negative/DB error which store_scan passes back. */
+typedef int (*store_scan_fn)(void *arg, const void *key, size_t klen,
+                             const void *val, size_t vlen);
+int store_scan(DB_TXN *txn, enum store_table t, const void *prefix,
+               size_t plen, int reverse, store_scan_fn fn, void *arg);
+
+/* Builds "a SEP b SEP c" into buf; returns its length or -1 when too long. */
+int store_key(char *buf, size_t len, const char *first, ...);
+
+/* Checkpoint when the conf thresholds are due, release the locks of dead
+ * processes (failchk). Cheap when nothing is due. */
+void store_maintain(unsigned checkpoint_kbytes, unsigned checkpoint_minutes);
+
+void store_u64_be(unsigned char out[8], uint64_t v);
+uint64_t store_be_u64(const unsigned char in[8]);
+
+#endif

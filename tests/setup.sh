@@ -1,0 +1,285 @@
+# setup.sh - sourced by every integration test (tests/t*.sh).
+#
+# Starts the real web servers on loopback with the shipped confs, each on a
+# free port with a fresh data directory, and gives the tests small helpers:
+#
+#   start_server lighttpd|apache|apache-cgi   stop_server
+#   for_each_server FUNC      FUNC once per server, each on a fresh instance
+#   api METHOD PATH [BODY] [CURL-ARGS...]   sets STATUS, BODY, HEADERS
+#                             (KEY defaults to ADMIN_KEY; KEY='' sends none)
+#   check_status CODE DESC    check_json JQ-FILTER EXPECTED DESC
+#   check_header NAME ERE DESC    ok DESC    fail DESC    finish
+#
+# After start_server: PORT, BASE, DATA, TENANT, ADMIN_KEY (scopes
+# "*,platform:admin"), TENANT_B and KEY_B (a second tenant, scopes "*"), CTL
+# (andonctl with -c and -d set).  CONF_OVERRIDES ("key=value" words) changes
+# the test instance's copy of conf/andon.conf.  ANDON_TEST_SERVERS picks the
+# servers for for_each_server (default "lighttpd apache").
+set -u
+
+TOP=${abs_top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+BUILD=${abs_top_builddir:-$TOP/build}
+CGI_DIR=$BUILD/cgi-bin
+ANDONCTL=$BUILD/cli/andonctl
+TEST_NAME=$(basename "$0" .sh)
+
+PASSED=0
+FAILED=0
+SERVER=
+SERVER_PID_FILE=
+DATA=
+PORT=
+KEY_UNSET=yes
+
+for tool in curl jq lighttpd apache2; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "setup: $tool is not installed (./dev deps)" >&2
+		exit 99
+	fi
+done
+if [ ! -x "$ANDONCTL" ] || [ ! -x "$CGI_DIR/killswitch.fcgi" ]; then
+	echo "setup: build first ($ANDONCTL or $CGI_DIR missing)" >&2
+	exit 99
+fi
+
+ok() {
+	PASSED=$((PASSED + 1))
+	printf 'ok %d - [%s] %s\n' "$((PASSED + FAILED))" "$SERVER" "$*"
+}
+
+fail() {
+	FAILED=$((FAILED + 1))
+	printf 'not ok %d - [%s] %s\n' "$((PASSED + FAILED))" "$SERVER" "$*"
+	printf '#   last request: %s %s -> %s\n' "${LAST_METHOD:-}" \
+		"${LAST_PATH:-}" "${STATUS:-}"
+	printf '#   body: %.400s\n' "${BODY:-}"
+}
+
+is_root() {
+	[ "$(id -u)" -eq 0 ]
+}
+
+pid_alive() {
+	local state
+	state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) ||
+		return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+port_in_use() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+free_port() {
+	local p i
+	for ((i = 0; i < 200; i++)); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		port_in_use "$p" || { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+# The application processes' sanitizer reports go to files in the data
+# directory; stop_server fails the test when one appears.
+server_sanitizer_env() {
+	export ASAN_OPTIONS="detect_leaks=0:log_path=$DATA/log/asan"
+	export UBSAN_OPTIONS="print_stacktrace=1:log_path=$DATA/log/ubsan"
+}
+
+# Writes the test conf: the shipped one with CONF_OVERRIDES applied.
+write_test_conf() {
+	local kv key value
+	cp "$TOP/conf/andon.conf" "$DATA/andon.conf"
+	for kv in ${CONF_OVERRIDES:-}; do
+		key=${kv%%=*}
+		value=${kv#*=}
+		if grep -q "^$key *=" "$DATA/andon.conf"; then
+			sed -i "s|^$key *=.*|$key = $value|" "$DATA/andon.conf"
+		else
+			printf '%s = %s\n' "$key" "$value" >>"$DATA/andon.conf"
+		fi
+	done
+}
+
+ctl() {
+	"$ANDONCTL" -c "$DATA/andon.conf" -d "$DATA" "$@"
+}
+
+start_server() {
+	local kind=$1 user i
+	SERVER=$kind
+	DATA=$(mktemp -d /tmp/andon-t.XXXXXX) || exit 99
+	chmod 755 "$DATA"
+	mkdir -p "$DATA/run" "$DATA/log"
+	write_test_conf
+	PORT=$(free_port) || { echo "setup: no free port" >&2; exit 99; }
+	BASE=http://127.0.0.1:$PORT
+
+	# andonctl itself runs with LeakSanitizer on (it exits normally).
+	ctl init >/dev/null || { echo "setup: andonctl init failed" >&2; exit 99; }
+	TENANT=$(ctl tenant-create tenant-a) || exit 99
+	ADMIN_KEY=$(ctl key-create "$TENANT" admin '*,platform:admin') || exit 99
+	TENANT_B=$(ctl tenant-create tenant-b) || exit 99
+	KEY_B=$(ctl key-create "$TENANT_B" admin-b '*') || exit 99
+
+	user=$(id -un)
+	case $kind in apache*) is_root && user=www-data ;; esac
+	is_root && chown -R "$user:" "$DATA"
+
+	export ANDON_PORT=$PORT ANDON_CGI_DIR=$CGI_DIR ANDON_WWW_DIR=$TOP/www
+	export ANDON_DATA=$DATA ANDON_CONF=$DATA/andon.conf
+	server_sanitizer_env
+	case $kind in
+	lighttpd)
+		SERVER_PID_FILE=$DATA/run/lighttpd.pid
+		lighttpd -f "$TOP/conf/lighttpd.conf" || {
+			cat "$DATA"/log/*.log >&2
+			exit 99
+		}
+		;;
+	apache | apache-cgi)
+		SERVER_PID_FILE=$DATA/run/apache2.pid
+		if is_root; then
+			export ANDON_USER=www-data
+		else
+			export ANDON_USER="#$(id -u)"
+		fi
+		local -a defines=(-D ANDON_SANITIZE)
+		[ "$kind" = apache-cgi ] && defines+=(-D ANDON_CGI)
+		apache2 -f "$TOP/conf/apache.conf" "${defines[@]}" -k start || {
+			cat "$DATA"/log/*.log >&2
+			exit 99
+		}
+		;;
+	*)
+		echo "setup: unknown server $kind" >&2
+		exit 99
+		;;
+	esac
+	for ((i = 0; i < 150; i++)); do
+		if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+			"$BASE/healthz")" = 200 ]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "setup: $kind did not answer /healthz on port $PORT" >&2
+	cat "$DATA"/log/*.log >&2
+	stop_server
+	exit 99
+}
+
+# Pids of the application processes of this instance (FastCGI or CGI).
+app_pids() {
+	local exe=${1:-} pid
+	for pid in $(pgrep -f "$CGI_DIR/${exe:-}" 2>/dev/null); do
+		if grep -qz "^ANDON_DATA=$DATA\$" "/proc/$pid/environ" 2>/dev/null; then
+			pid_alive "$pid" && echo "$pid"
+		fi
+	done
+}
+
+stop_server() {
+	local pid i report
+	[ -n "$SERVER_PID_FILE" ] || return 0
+	pid=$(cat "$SERVER_PID_FILE" 2>/dev/null)
+	if [ -n "$pid" ] && pid_alive "$pid"; then
+		kill -TERM "$pid" 2>/dev/null
+		for ((i = 0; i < 200; i++)); do
+			if ! pid_alive "$pid" && ! port_in_use "$PORT"; then
+				break
+			fi
+			sleep 0.1
+		done
+		pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+	fi
+	# lighttpd and mod_fcgid end their children; make sure of it.
+	for pid in $(app_pids); do kill -KILL "$pid" 2>/dev/null; done
+	for report in "$DATA"/log/asan* "$DATA"/log/ubsan*; do
+		[ -e "$report" ] || continue
+		fail "sanitizer report from the application: $report"
+		cat "$report"
+	done
+	if grep -q "runtime error:" "$DATA"/log/*error.log 2>/dev/null; then
+		fail "UBSan runtime error in the server error log"
+		grep -A5 "runtime error:" "$DATA"/log/*error.log | head -40
+	fi
+	SERVER_PID_FILE=
+	if ((FAILED == 0)); then
+		rm -rf "$DATA"
+	else
+		echo "# data directory kept for inspection: $DATA"
+	fi
+}
+
+for_each_server() {
+	local s
+	for s in ${ANDON_TEST_SERVERS:-lighttpd apache}; do
+		start_server "$s"
+		"$@"
+		stop_server
+	done
+}
+
+# api METHOD PATH [BODY] [CURL-ARGS...]
+api() {
+	local method=$1 path=$2 key out=$DATA/.body
+	[ "$method" = HEAD ] && out=/dev/null
+	: >"$DATA/.body"
+	local -a args=(-s -o "$out" -D "$DATA/.headers" -w '%{http_code}'
+		--max-time 30)
+	shift 2
+	if [ $# -gt 0 ] && [ "${1:0:1}" != - ]; then
+		args+=(--data-binary "$1" -H 'Content-Type: application/json')
+		shift
+	fi
+	if [ "$method" = HEAD ]; then
+		args+=(--head)
+	else
+		args+=(-X "$method")
+	fi
+	key=${KEY-$ADMIN_KEY}
+	[ -n "$key" ] && args+=(-H "X-API-Key: $key")
+	LAST_METHOD=$method
+	LAST_PATH=$path
+	STATUS=$(curl "${args[@]}" "$@" "$BASE$path")
+	BODY=$(cat "$DATA/.body" 2>/dev/null)
+	HEADERS=$(tr -d '\r' <"$DATA/.headers" 2>/dev/null)
+}
+
+check_status() {
+	if [ "$STATUS" = "$1" ]; then ok "$2"; else fail "$2 (want $1, got $STATUS)"; fi
+}
+
+check_json() {
+	local got want
+	got=$(jq -c "$1" <<<"$BODY" 2>/dev/null) || got="<not JSON: jq failed>"
+	want=$(jq -c . <<<"$2" 2>/dev/null) || want=$2
+	if [ "$got" = "$want" ]; then ok "$3"; else fail "$3 ($1: want $want, got $got)"; fi
+}
+
+check_header() {
+	local value
+	value=$(grep -i "^$1:" <<<"$HEADERS" | head -n1 | sed 's/^[^:]*: *//')
+	if grep -Eq -- "$2" <<<"$value"; then
+		ok "$3"
+	else
+		fail "$3 (header $1: '$value' does not match /$2/)"
+	fi
+}
+
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else fail "$desc"; fi
+}
+
+finish() {
+	stop_server
+	echo "# $TEST_NAME: $PASSED passed, $FAILED failed"
+	((FAILED == 0)) || exit 1
+	((PASSED > 0)) || exit 99
+	exit 0
+}
+
+trap 'stop_server' EXIT
