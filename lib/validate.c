@@ -227,7 +227,7 @@ parse_json_body(const char *body, size_t len, struct problem *p)
 
 	if (body == NULL || len == 0)
 		return json_object();
-	v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
+	v = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
 	if (v == NULL) {
 		if (json_error_code(&err) == json_error_invalid_utf8)
 			problem_set(p, 400, "invalid_utf8",
