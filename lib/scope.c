@@ -39,3 +39,12 @@ scope_mask_from_json(const json_t *names)
 	}
 	return (long)mask;
 }
+
+const char *
+scope_name(unsigned bit)
+{
+	for (unsigned i = 0; scope_names[i] && strcmp(scope_names[i], "*"); i++)
+		if (bit == 1u << i)
+			return scope_names[i];
+	return "?";
+}

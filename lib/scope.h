@@ -26,6 +26,8 @@ enum scope {
 unsigned scope_from_name(const char *name);
 /* The union of a JSON array of names; -1 when a name is unknown. */
 long scope_mask_from_json(const json_t *names);
+/* The name of a single scope bit ("?" when it is not one). */
+const char *scope_name(unsigned bit);
 /* NULL-terminated list of every valid name, "*" included. */
 extern const char *const scope_names[];
 

@@ -108,8 +108,11 @@ authenticate(struct ctx *c, struct problem *p)
 		return -1;
 	}
 	if (rt->scope && (c->who.scopes & rt->scope) != rt->scope) {
+		unsigned missing = rt->scope & ~c->who.scopes;
+
 		problem_set(p, 403, "insufficient_scope",
-		    "the API key lacks the scope this call needs");
+		    "the API key lacks the scope %s this call needs",
+		    scope_name(missing & -missing));
 		problem_answer(c->resp, p);
 		return -1;
 	}
