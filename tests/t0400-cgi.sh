@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# t0400: the same executables as plain CGI under Apache's mod_cgid (shared
+# hosting with only CGI): libfcgi's FCGX_IsCGI() path serves one request
+# from the environment and stdin.
+. "$(dirname "$0")/setup.sh"
+
+as_cgi() {
+	KEY='' api GET /healthz
+	check_status 200 "healthz as CGI"
+	api POST /api/v1/kill-switch/kill '{"target_type":"agent","target_id":"rogue-bot","reason":"Drained $3k in 4 minutes"}'
+	check_status 201 "kill as CGI"
+	check_json '.receipt_id | startswith("rcpt_")' 'true' "receipt as CGI"
+	local rid
+	rid=$(jq -r .receipt_id <<<"$BODY")
+	api GET '/api/v1/kill-switch/check?target_type=agent&target_id=rogue-bot'
+	check_status 200 "check as CGI"
+	check_json '.is_killed' 'true' "killed as CGI"
+	api POST /api/v1/kill-switch/kill '{"target_type":"agent","target_id":"rogue-bot"}'
+	check_status 409 "second kill as CGI"
+	api POST /api/v1/kill-switch/kill '{"target_type":"agent","target_id":"x","reson":"typo"}'
+	check_status 400 "unknown field as CGI"
+	check_json '.field' '"reson"' "names the field as CGI"
+	KEY='' api GET '/api/v1/kill-switch/check?target_type=agent&target_id=rogue-bot'
+	check_status 401 "401 as CGI"
+	KEY='' api GET '/api/v1/kill-switch/check?target_type=agent&target_id=rogue-bot' \
+		-H "Authorization: Bearer $ADMIN_KEY"
+	check_status 200 "Bearer reaches a CGI (CGIPassAuth)"
+	api GET "/v1/transparency/receipts/$rid"
+	check_status 200 "receipt fetch as CGI"
+	api GET /v1/api-keys
+	check_status 200 "key list as CGI"
+	api POST /api/v1/kill-switch/revive '{"target_type":"agent","target_id":"rogue-bot"}'
+	check_status 200 "revive as CGI"
+	api GET '/api/v1/kill-switch/check?target_type=agent&target_id=rogue-bot'
+	check_json '.is_killed' 'false' "revived as CGI"
+	head -c 70000 /dev/zero | tr '\0' ' ' >"$DATA/big"
+	api POST /api/v1/kill-switch/kill --data-binary "@$DATA/big" -H 'Content-Type: application/json'
+	check_status 413 "413 as CGI"
+	check "andonctl verify after CGI writes" ctl verify
+}
+
+ANDON_TEST_SERVERS=apache-cgi for_each_server as_cgi
+finish
