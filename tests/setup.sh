@@ -3,7 +3,7 @@
 # Starts the real web servers on loopback with the shipped confs, each on a
 # free port with a fresh data directory, and gives the tests small helpers:
 #
-#   start_server lighttpd|apache|apache-cgi   stop_server
+#   start_server lighttpd|apache|apache-cgi   stop_server   restart_server
 #   for_each_server FUNC      FUNC once per server, each on a fresh instance
 #   api METHOD PATH [BODY] [CURL-ARGS...]   sets STATUS, BODY, HEADERS
 #                             (KEY defaults to ADMIN_KEY; KEY='' sends none)
@@ -106,7 +106,7 @@ ctl() {
 }
 
 start_server() {
-	local kind=$1 user i
+	local kind=$1 user
 	SERVER=$kind
 	DATA=$(mktemp -d /tmp/andon-t.XXXXXX) || exit 99
 	chmod 755 "$DATA"
@@ -118,18 +118,23 @@ start_server() {
 	# andonctl itself runs with LeakSanitizer on (it exits normally).
 	ctl init >/dev/null || { echo "setup: andonctl init failed" >&2; exit 99; }
 	TENANT=$(ctl tenant-create tenant-a) || exit 99
-	ADMIN_KEY=$(ctl key-create "$TENANT" admin '*,platform:admin') || exit 99
+	ADMIN_KEY=$(ctl key-create "$TENANT" admin '*,platform:admin' 2>/dev/null) || exit 99
 	TENANT_B=$(ctl tenant-create tenant-b) || exit 99
-	KEY_B=$(ctl key-create "$TENANT_B" admin-b '*') || exit 99
+	KEY_B=$(ctl key-create "$TENANT_B" admin-b '*' 2>/dev/null) || exit 99
 
 	user=$(id -un)
 	case $kind in apache*) is_root && user=www-data ;; esac
 	is_root && chown -R "$user:" "$DATA"
+	launch_server
+}
 
+# Starts the web server of kind $SERVER on $DATA and $PORT.
+launch_server() {
+	local i
 	export ANDON_PORT=$PORT ANDON_CGI_DIR=$CGI_DIR ANDON_WWW_DIR=$TOP/www
 	export ANDON_DATA=$DATA ANDON_CONF=$DATA/andon.conf
 	server_sanitizer_env
-	case $kind in
+	case $SERVER in
 	lighttpd)
 		SERVER_PID_FILE=$DATA/run/lighttpd.pid
 		lighttpd -f "$TOP/conf/lighttpd.conf" || {
@@ -145,14 +150,14 @@ start_server() {
 			export ANDON_USER="#$(id -u)"
 		fi
 		local -a defines=(-D ANDON_SANITIZE)
-		[ "$kind" = apache-cgi ] && defines+=(-D ANDON_CGI)
+		[ "$SERVER" = apache-cgi ] && defines+=(-D ANDON_CGI)
 		apache2 -f "$TOP/conf/apache.conf" "${defines[@]}" -k start || {
 			cat "$DATA"/log/*.log >&2
 			exit 99
 		}
 		;;
 	*)
-		echo "setup: unknown server $kind" >&2
+		echo "setup: unknown server $SERVER" >&2
 		exit 99
 		;;
 	esac
@@ -163,25 +168,15 @@ start_server() {
 		fi
 		sleep 0.1
 	done
-	echo "setup: $kind did not answer /healthz on port $PORT" >&2
+	echo "setup: $SERVER did not answer /healthz on port $PORT" >&2
 	cat "$DATA"/log/*.log >&2
 	stop_server
 	exit 99
 }
 
-# Pids of the application processes of this instance (FastCGI or CGI).
-app_pids() {
-	local exe=${1:-} pid
-	for pid in $(pgrep -f "$CGI_DIR/${exe:-}" 2>/dev/null); do
-		if grep -qz "^ANDON_DATA=$DATA\$" "/proc/$pid/environ" 2>/dev/null; then
-			pid_alive "$pid" && echo "$pid"
-		fi
-	done
-}
-
-stop_server() {
-	local pid i report
-	[ -n "$SERVER_PID_FILE" ] || return 0
+# Stops the web server and its application processes, keeping $DATA.
+halt_server() {
+	local pid i
 	pid=$(cat "$SERVER_PID_FILE" 2>/dev/null)
 	if [ -n "$pid" ] && pid_alive "$pid"; then
 		kill -TERM "$pid" 2>/dev/null
@@ -195,6 +190,32 @@ stop_server() {
 	fi
 	# lighttpd and mod_fcgid end their children; make sure of it.
 	for pid in $(app_pids); do kill -KILL "$pid" 2>/dev/null; done
+	for ((i = 0; i < 50; i++)); do
+		[ -z "$(app_pids)" ] && break
+		sleep 0.1
+	done
+}
+
+# Stops and starts the same server on the same data and port.
+restart_server() {
+	halt_server
+	launch_server
+}
+
+# Pids of the application processes of this instance (FastCGI or CGI).
+app_pids() {
+	local exe=${1:-} pid
+	for pid in $(pgrep -f "$CGI_DIR/${exe:-}" 2>/dev/null); do
+		if grep -qz "^ANDON_DATA=$DATA\$" "/proc/$pid/environ" 2>/dev/null; then
+			pid_alive "$pid" && echo "$pid"
+		fi
+	done
+}
+
+stop_server() {
+	local report
+	[ -n "$SERVER_PID_FILE" ] || return 0
+	halt_server
 	for report in "$DATA"/log/asan* "$DATA"/log/ubsan*; do
 		[ -e "$report" ] || continue
 		fail "sanitizer report from the application: $report"
