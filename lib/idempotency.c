@@ -18,7 +18,7 @@ idem_key_valid(const char *key)
 	if (len == 0 || len > 255)
 		return 0;
 	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)key[i] < 0x21 || (unsigned char)key[i] > 0x7e)
+		if ((unsigned char)key[i] < 0x20 || (unsigned char)key[i] > 0x7e)
 			return 0;
 	return 1;
 }

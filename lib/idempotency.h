@@ -19,7 +19,7 @@
 
 enum idem_result { IDEM_NEW, IDEM_REPLAYED, IDEM_MISMATCH };
 
-/* 1 when the header is acceptable (1..255 printable ASCII characters). */
+/* 1 when the header is acceptable (1..255 printable ASCII characters, space included). */
 int idem_key_valid(const char *key);
 void idem_fingerprint(const struct request *r, char out[65]);
 int idem_lookup(DB_TXN *txn, const char *key_id, const char *idem_key,

@@ -138,6 +138,7 @@ launch_server() {
 	lighttpd)
 		SERVER_PID_FILE=$DATA/run/lighttpd.pid
 		lighttpd -f "$TOP/conf/lighttpd.conf" || {
+			port_taken_retry && return 0
 			cat "$DATA"/log/*.log >&2
 			exit 99
 		}
@@ -152,6 +153,7 @@ launch_server() {
 		local -a defines=(-D ANDON_SANITIZE)
 		[ "$SERVER" = apache-cgi ] && defines+=(-D ANDON_CGI)
 		apache2 -f "$TOP/conf/apache.conf" "${defines[@]}" -k start || {
+			port_taken_retry && return 0
 			cat "$DATA"/log/*.log >&2
 			exit 99
 		}
@@ -172,6 +174,19 @@ launch_server() {
 	cat "$DATA"/log/*.log >&2
 	stop_server
 	exit 99
+}
+
+# When another program took the port between free_port and the server's
+# bind, starts again on a new port (at most 5 times).
+port_taken_retry() {
+	grep -qiE 'already in use|could not bind' "$DATA"/log/*.log 2>/dev/null ||
+		return 1
+	PORT_RETRIES=$((${PORT_RETRIES:-0} + 1))
+	((PORT_RETRIES <= 5)) || return 1
+	rm -f "$DATA"/log/*.log
+	PORT=$(free_port) || return 1
+	BASE=http://127.0.0.1:$PORT
+	launch_server
 }
 
 # Stops the web server and its application processes, keeping $DATA.
