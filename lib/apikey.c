@@ -21,10 +21,22 @@
 #define CACHE_SLOTS 64
 #define LAST_USED_EVERY_MS 60000
 
+/*
+ * The verification cache.  A slot remembers, for one key id, the SHA-256 of
+ * the secret that passed Argon2 and the exact bytes of the key's record as
+ * they were then, with the principal built from them.  Every request still
+ * reads the record: when its bytes are unchanged (not revoked, not edited)
+ * and the presented secret has the same SHA-256, the cached principal is
+ * used; any change to the record sends the request down the full path.
+ */
 struct cache_slot {
 	char key_id[32];
 	unsigned char digest[crypto_hash_sha256_BYTES];
 	char encoded[KEY_ENCODED_MAX];
+	void *record;            /* raw record bytes, NULL when not cached */
+	size_t record_len;
+	struct principal who;
+	int64_t expires_ms;      /* 0 when the key does not expire */
 	int64_t last_used_write;
 	int64_t used_at;
 };
@@ -35,6 +47,8 @@ static unsigned long argon2_calls;
 void
 apikey_cache_clear(void)
 {
+	for (int i = 0; i < CACHE_SLOTS; i++)
+		free(cache[i].record);
 	sodium_memzero(cache, sizeof(cache));
 }
 
@@ -148,6 +162,8 @@ cache_victim(void)
 		if (cache[i].used_at < oldest->used_at)
 			oldest = &cache[i];
 	}
+	free(oldest->record);
+	oldest->record = NULL;
 	return oldest;
 }
 
@@ -175,56 +191,67 @@ unauthorized(struct problem *p, const char *why)
 	return -1;
 }
 
-int
-apikey_authenticate(const struct conf *conf, const char *presented,
+/* Records last_used_at at most once a minute per key and process. */
+static void
+note_use(struct cache_slot *slot, const char *key_id, int64_t now)
+{
+	if (now - slot->last_used_write >= LAST_USED_EVERY_MS) {
+		slot->last_used_write = now;
+		store_run(touch_last_used, (void *)key_id);
+	}
+}
+
+/* The full path: parse the record, check the secret with Argon2 unless the
+ * slot already vouches for it, then revocation, expiry and scopes. */
+static int
+authenticate_record(const char *presented, const char *key_id,
+                    const char *hex, const unsigned char *digest,
+                    void *raw, size_t raw_len, int64_t now,
                     struct principal *who, struct problem *p)
 {
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	char hex[KEY_ID_HEX + 1], key_id[32];
 	const char *hash, *revoked, *expires;
-	struct cache_slot *slot;
-	int64_t now = clock_now_ms(), exp_ms;
+	struct cache_slot *slot = cache_find(key_id);
+	json_error_t err;
+	int64_t exp_ms = 0;
 	json_t *rec;
 	long mask;
-	int rc;
 
-	(void)conf;
-	if (presented == NULL || *presented == '\0')
-		return unauthorized(p, "an API key is required (X-API-Key or Authorization: Bearer)");
-	if (parse_key(presented, hex) != 0)
+	if ((rec = json_loadb(raw, raw_len, 0, &err)) == NULL) {
+		free(raw);
 		return unauthorized(p, "the API key is not valid");
-	snprintf(key_id, sizeof(key_id), "key_%s", hex);
-	rc = store_get_json(NULL, T_APIKEYS, key_id, &rec, 0);
-	if (rc != 0)
-		return unauthorized(p, "the API key is not valid");
+	}
 	hash = json_string_value(json_object_get(rec, "hash"));
-	crypto_hash_sha256(digest, (const unsigned char *)presented, strlen(presented));
-	slot = cache_find(key_id);
 	if (hash == NULL || slot == NULL ||
-	    sodium_memcmp(slot->digest, digest, sizeof(digest)) != 0 ||
+	    sodium_memcmp(slot->digest, digest, crypto_hash_sha256_BYTES) != 0 ||
 	    strcmp(slot->encoded, hash) != 0) {
 		argon2_calls++;
 		if (hash == NULL || strlen(hash) >= KEY_ENCODED_MAX ||
 		    argon2id_verify(hash, presented, strlen(presented)) != ARGON2_OK) {
 			json_decref(rec);
+			free(raw);
 			return unauthorized(p, "the API key is not valid");
 		}
 		if (slot == NULL)
 			slot = cache_victim();
+		free(slot->record);
 		memset(slot, 0, sizeof(*slot));
 		snprintf(slot->key_id, sizeof(slot->key_id), "%s", key_id);
-		memcpy(slot->digest, digest, sizeof(digest));
+		memcpy(slot->digest, digest, crypto_hash_sha256_BYTES);
 		snprintf(slot->encoded, sizeof(slot->encoded), "%s", hash);
 	}
 	slot->used_at = now;
+	free(slot->record);
+	slot->record = NULL;
 	revoked = json_string_value(json_object_get(rec, "revoked_at"));
 	expires = json_string_value(json_object_get(rec, "expires_at"));
 	if (revoked != NULL) {
 		json_decref(rec);
+		free(raw);
 		return unauthorized(p, "the API key has been revoked");
 	}
 	if (expires != NULL && (clock_parse(expires, &exp_ms) != 0 || exp_ms <= now)) {
 		json_decref(rec);
+		free(raw);
 		return unauthorized(p, "the API key has expired");
 	}
 	mask = scope_mask_from_json(json_object_get(rec, "scopes"));
@@ -237,11 +264,52 @@ apikey_authenticate(const struct conf *conf, const char *presented,
 	    json_string_value(json_object_get(rec, "name")));
 	who->scopes = mask < 0 ? 0 : (unsigned)mask;
 	json_decref(rec);
-	if (now - slot->last_used_write >= LAST_USED_EVERY_MS) {
-		slot->last_used_write = now;
-		store_run(touch_last_used, key_id);
-	}
+	/* remember this exact record for the fast path */
+	slot->record = raw;
+	slot->record_len = raw_len;
+	slot->who = *who;
+	slot->expires_ms = exp_ms;
+	note_use(slot, key_id, now);
 	return 0;
+}
+
+int
+apikey_authenticate(const struct conf *conf, const char *presented,
+                    struct principal *who, struct problem *p)
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	char hex[KEY_ID_HEX + 1], key_id[32];
+	struct cache_slot *slot;
+	int64_t now = clock_now_ms();
+	void *raw;
+	size_t raw_len;
+	int rc;
+
+	(void)conf;
+	if (presented == NULL || *presented == '\0')
+		return unauthorized(p, "an API key is required (X-API-Key or Authorization: Bearer)");
+	if (parse_key(presented, hex) != 0)
+		return unauthorized(p, "the API key is not valid");
+	snprintf(key_id, sizeof(key_id), "key_%s", hex);
+	/* the record is read on every request: revocation is never cached */
+	rc = store_get(NULL, T_APIKEYS, key_id, strlen(key_id), &raw, &raw_len, 0);
+	if (rc != 0)
+		return unauthorized(p, "the API key is not valid");
+	crypto_hash_sha256(digest, (const unsigned char *)presented, strlen(presented));
+	slot = cache_find(key_id);
+	if (slot != NULL && slot->record != NULL && slot->record_len == raw_len &&
+	    memcmp(slot->record, raw, raw_len) == 0 &&
+	    sodium_memcmp(slot->digest, digest, sizeof(digest)) == 0) {
+		free(raw);
+		if (slot->expires_ms != 0 && slot->expires_ms <= now)
+			return unauthorized(p, "the API key has expired");
+		*who = slot->who;
+		slot->used_at = now;
+		note_use(slot, key_id, now);
+		return 0;
+	}
+	return authenticate_record(presented, key_id, hex, digest, raw, raw_len,
+	    now, who, p);
 }
 
 int

@@ -8,22 +8,34 @@
 #include "store.h"
 
 struct gate_scan {
+	const char *tenant;
+	size_t tenant_len;
 	const char *key_id;
 	struct gate_state *g;
 };
+
+/* 1 when the T_ESD_ACTIVE key "tenant SEP id" covers the scan's tenant. */
+static int
+covers_tenant(const struct gate_scan *s, const char *key, size_t klen)
+{
+	if (klen > 2 && key[0] == '*' && key[1] == KEY_SEP)
+		return 1;
+	return klen > s->tenant_len && key[s->tenant_len] == KEY_SEP &&
+	    memcmp(key, s->tenant, s->tenant_len) == 0;
+}
 
 static int
 consider(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	struct gate_scan *s = arg;
 	json_error_t err;
-	json_t *esd = json_loadb(val, vlen, 0, &err);
+	json_t *esd;
 	const char *scope, *target_key;
 	int severity;
 
-	(void)key;
-	(void)klen;
-	if (esd == NULL)
+	if (!covers_tenant(s, key, klen))
+		return 0;
+	if ((esd = json_loadb(val, vlen, 0, &err)) == NULL)
 		return 0;
 	scope = json_string_value(json_object_get(esd, "scope"));
 	target_key = json_string_value(json_object_get(esd, "key_id"));
@@ -44,17 +56,16 @@ consider(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 	return 0;
 }
 
+/*
+ * One scan of the whole table: it holds only the active shutdowns of every
+ * tenant (a handful at worst, usually none), so reading it all is cheaper
+ * than two prefix scans and never stale.
+ */
 int
 gate_evaluate(const char *tenant, const char *key_id, struct gate_state *g)
 {
-	char prefix[STORE_KEY_MAX];
-	struct gate_scan s = { key_id, g };
-	int len, rc;
+	struct gate_scan s = { tenant, strlen(tenant), key_id, g };
 
 	memset(g, 0, sizeof(*g));
-	if ((len = store_key(prefix, sizeof(prefix), tenant, "", NULL)) < 0)
-		return 0;
-	if ((rc = store_scan(NULL, T_ESD_ACTIVE, prefix, (size_t)len, 0, consider, &s)) != 0)
-		return rc;
-	return store_scan(NULL, T_ESD_ACTIVE, "*" KEY_SEP_STR, 2, 0, consider, &s);
+	return store_scan(NULL, T_ESD_ACTIVE, "", 0, 0, consider, &s);
 }

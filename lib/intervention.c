@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "log.h"
 #include "clock.h"
 #include "ids.h"
@@ -14,6 +16,7 @@
 
 struct slot {
 	char key[STORE_KEY_MAX];    /* aggregation key, "" when free */
+	uint64_t hash;              /* SipHash of key, compared first */
 	json_t *item;               /* what to merge: fields and count */
 	long pending;               /* occurrences not yet written */
 	int64_t first_ms, last_ms, used_ms;
@@ -21,6 +24,25 @@ struct slot {
 
 static struct slot slots[SLOTS];
 static int64_t last_flush;
+static unsigned char hash_key[crypto_shorthash_KEYBYTES];
+static int hash_key_ready;
+
+/* A killed agent hammering check hits the same slot every time: find it
+ * by a keyed 64-bit hash before comparing whole keys. */
+static uint64_t
+slot_hash(const char *key)
+{
+	unsigned char out[crypto_shorthash_BYTES];
+	uint64_t h;
+
+	if (!hash_key_ready) {
+		crypto_shorthash_keygen(hash_key);
+		hash_key_ready = 1;
+	}
+	crypto_shorthash(out, (const unsigned char *)key, strlen(key), hash_key);
+	memcpy(&h, out, sizeof(h));
+	return h;
+}
 
 static json_t *
 json_str_or_null_(const char *s)
@@ -185,10 +207,12 @@ static struct slot *
 find_slot(const char *key, int *fresh)
 {
 	struct slot *victim = NULL;
+	uint64_t hash = slot_hash(key);
 
 	*fresh = 0;
 	for (int i = 0; i < SLOTS; i++) {
-		if (!strcmp(slots[i].key, key))
+		if (slots[i].hash == hash && slots[i].key[0] &&
+		    !strcmp(slots[i].key, key))
 			return &slots[i];
 		if (slots[i].key[0] == '\0' && victim == NULL)
 			victim = &slots[i];
@@ -207,6 +231,7 @@ find_slot(const char *key, int *fresh)
 	json_decref(victim->item);
 	memset(victim, 0, sizeof(*victim));
 	snprintf(victim->key, sizeof(victim->key), "%s", key);
+	victim->hash = hash;
 	*fresh = 1;
 	return victim;
 }
@@ -215,31 +240,34 @@ void
 intervention_blocked(const struct blocked_check *b)
 {
 	const json_t *ks = b->kill_switch;
+	const char *ks_id = json_string_value(json_object_get(ks, "id"));
 	char key[STORE_KEY_MAX];
 	struct slot *s;
-	json_t *item;
 	int64_t now = clock_now_ms();
 	int fresh;
 
-	item = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
-	    "type", "hard_block", "outcome", "blocked",
-	    "action_name", json_str_or_null_(b->action),
-	    "agent_id", json_str_or_null_(b->agent_id),
-	    "run_id", json_str_or_null_(b->run_id),
-	    "mission_id", json_str_or_null_(b->mission_id),
-	    "reason", json_incref(json_object_get(ks, "reason")),
-	    "killed_by", json_incref(json_object_get(ks, "killed_by")),
-	    "kill_switch_id", json_incref(json_object_get(ks, "id")),
-	    "organization_id", b->tenant);
-	if (item == NULL || aggregation_key(key, sizeof(key), b->tenant, item) < 0) {
-		json_decref(item);
+	/* the same fields, in the same order, as aggregation_key() */
+	if (store_key(key, sizeof(key), b->tenant, "hard_block", "blocked",
+	    or_empty(ks_id), or_empty(b->agent_id), or_empty(b->run_id),
+	    or_empty(b->mission_id), or_empty(b->action), NULL) < 0)
 		return;
-	}
 	s = find_slot(key, &fresh);
-	if (fresh)
-		s->item = item;
-	else
-		json_decref(item);
+	if (fresh) {
+		s->item = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
+		    "type", "hard_block", "outcome", "blocked",
+		    "action_name", json_str_or_null_(b->action),
+		    "agent_id", json_str_or_null_(b->agent_id),
+		    "run_id", json_str_or_null_(b->run_id),
+		    "mission_id", json_str_or_null_(b->mission_id),
+		    "reason", json_incref(json_object_get(ks, "reason")),
+		    "killed_by", json_incref(json_object_get(ks, "killed_by")),
+		    "kill_switch_id", json_incref(json_object_get(ks, "id")),
+		    "organization_id", b->tenant);
+		if (s->item == NULL) {
+			s->key[0] = '\0';
+			return;
+		}
+	}
 	if (s->pending == 0)
 		s->first_ms = now;
 	s->pending++;

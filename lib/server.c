@@ -68,10 +68,18 @@ request_id(const struct request *r, char out[80])
 		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
 		    ch == '.' || ch == ':';
 	}
-	if (sane)
+	if (sane) {
 		snprintf(out, 80, "%s", in);
-	else
-		id_random_hex(out, 80, "req_", 12);
+		return;
+	}
+	/* "req_" + 64 random bits drawn once per process + a counter: unique
+	 * without a getrandom() system call on every request. */
+	static char process_part[ID_SIZE];
+	static unsigned long counter;
+
+	if (process_part[0] == '\0')
+		id_random_hex(process_part, sizeof(process_part), "req_", 8);
+	snprintf(out, 80, "%s%08lx", process_part, ++counter & 0xffffffffUL);
 }
 
 static void
