@@ -133,11 +133,22 @@ pass_gate(struct ctx *c, struct problem *p)
 	char retry[16];
 	json_t *body;
 
-	if (c->route->flags & (ROUTE_GATE_EXEMPT | ROUTE_PUBLIC))
+	if (c->route->flags & ROUTE_PUBLIC)
 		return 0;
-	if (gate_evaluate(c->who.tenant, c->who.key_id, &c->gate) != 0)
-		return 0;
-	if (c->gate.severity >= 4) {
+	if (gate_evaluate(c->who.tenant, c->who.key_id, &c->gate) != 0) {
+		memset(&c->gate, 0, sizeof(c->gate));
+		if (c->route->flags & ROUTE_GATE_EXEMPT)
+			return 0;
+		/* fail closed: an unreadable gate is not an open one */
+		problem_set(p, 503, "gate_unavailable",
+		    "the emergency gate could not be read; do not act, retry");
+		response_problem(c->resp, p);
+		response_header(c->resp, "Retry-After", "1");
+		return -1;
+	}
+	/* exempt routes (stops, resolution, investigation) are never halted,
+	 * but still carry the severity-3 warning */
+	if (c->gate.severity >= 4 && !(c->route->flags & ROUTE_GATE_EXEMPT)) {
 		problem_set(p, 503, "emergency_shutdown",
 		    "emergency shutdown %s (severity %d) is active: %s",
 		    c->gate.shutdown_id, c->gate.severity, c->gate.reason);
@@ -150,9 +161,16 @@ pass_gate(struct ctx *c, struct problem *p)
 		response_header(c->resp, "Retry-After", retry);
 		return -1;
 	}
-	if (c->gate.severity > 0 && c->gate.severity <= 2)
-		log_notice("emergency shutdown %s (severity %d) active for tenant %s",
-		    c->gate.shutdown_id, c->gate.severity, c->who.tenant);
+	if (c->gate.severity > 0 && c->gate.severity <= 2) {
+		/* logged once per shutdown and process, not on every call */
+		static char logged[sizeof(c->gate.shutdown_id)];
+
+		if (strcmp(logged, c->gate.shutdown_id) != 0) {
+			snprintf(logged, sizeof(logged), "%s", c->gate.shutdown_id);
+			log_notice("emergency shutdown %s (severity %d) active for tenant %s",
+			    c->gate.shutdown_id, c->gate.severity, c->who.tenant);
+		}
+	}
 	return 0;
 }
 

@@ -39,6 +39,15 @@ static const char *const table_files[T_COUNT] = {
 	[T_RATELIMIT] = "ratelimit.db",
 	[T_SHUTDOWNS] = "shutdowns.db",
 	[T_ESD_ACTIVE] = "esd_active.db",
+	[T_AGENTS] = "agents.db",
+	[T_AGENT_IDS] = "agent_ids.db",
+	[T_AGENT_STOPS] = "agent_stops.db",
+	[T_SESSIONS] = "sessions.db",
+	[T_SESSION_LIVE] = "session_live.db",
+	[T_SESSION_TOKENS] = "session_tokens.db",
+	[T_RECEIPTS] = "receipts.db",
+	[T_RECEIPT_PENDING] = "receipt_pending.db",
+	[T_DELEGATIONS] = "delegations.db",
 };
 
 static DB_ENV *env;

@@ -38,6 +38,17 @@ enum store_table {
 	T_RATELIMIT,      /* key id SEP bucket -> {tokens, at} */
 	T_SHUTDOWNS,      /* tenant SEP shutdown id -> record */
 	T_ESD_ACTIVE,     /* tenant-or-"*" SEP shutdown id -> gate summary */
+	T_AGENTS,         /* tenant SEP agent uuid -> agent */
+	T_AGENT_IDS,      /* tenant SEP agent_id ("maip:...") -> agent uuid */
+	T_AGENT_STOPS,    /* tenant SEP uuid or agent_id -> why it is stopped
+	                     (suspended or revoked agents only: the check's index) */
+	T_SESSIONS,       /* tenant SEP agent uuid SEP session id -> session */
+	T_SESSION_LIVE,   /* tenant SEP agent uuid SEP session id -> expiry ms
+	                     (sessions not ended) */
+	T_SESSION_TOKENS, /* tenant SEP SHA-256 of token -> agent uuid SEP session id */
+	T_RECEIPTS,       /* tenant SEP agent uuid SEP receipt id -> receipt */
+	T_RECEIPT_PENDING,/* tenant SEP agent uuid SEP receipt id -> "" */
+	T_DELEGATIONS,    /* tenant SEP delegator uuid SEP delegation id -> record */
 	T_COUNT
 };
 
