@@ -70,11 +70,13 @@ port_in_use() {
 	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-free_port() {
-	local p i
+# Sets PORT to a free port.  Not called in a $(...) subshell: a subshell
+# does not advance the parent's $RANDOM, so every call would draw the same.
+pick_port() {
+	local i
 	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		port_in_use "$p" || { echo "$p"; return 0; }
+		PORT=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		port_in_use "$PORT" || return 0
 	done
 	return 1
 }
@@ -112,7 +114,7 @@ start_server() {
 	chmod 755 "$DATA"
 	mkdir -p "$DATA/run" "$DATA/log"
 	write_test_conf
-	PORT=$(free_port) || { echo "setup: no free port" >&2; exit 99; }
+	pick_port || { echo "setup: no free port" >&2; exit 99; }
 	BASE=http://127.0.0.1:$PORT
 
 	# andonctl itself runs with LeakSanitizer on (it exits normally).
@@ -137,9 +139,9 @@ launch_server() {
 	case $SERVER in
 	lighttpd)
 		SERVER_PID_FILE=$DATA/run/lighttpd.pid
-		lighttpd -f "$TOP/conf/lighttpd.conf" || {
+		lighttpd -f "$TOP/conf/lighttpd.conf" 2>"$DATA/log/start.err" || {
 			port_taken_retry && return 0
-			cat "$DATA"/log/*.log >&2
+			cat "$DATA"/log/* >&2
 			exit 99
 		}
 		;;
@@ -152,9 +154,9 @@ launch_server() {
 		fi
 		local -a defines=(-D ANDON_SANITIZE)
 		[ "$SERVER" = apache-cgi ] && defines+=(-D ANDON_CGI)
-		apache2 -f "$TOP/conf/apache.conf" "${defines[@]}" -k start || {
+		apache2 -f "$TOP/conf/apache.conf" "${defines[@]}" -k start 2>"$DATA/log/start.err" || {
 			port_taken_retry && return 0
-			cat "$DATA"/log/*.log >&2
+			cat "$DATA"/log/* >&2
 			exit 99
 		}
 		;;
@@ -171,20 +173,20 @@ launch_server() {
 		sleep 0.1
 	done
 	echo "setup: $SERVER did not answer /healthz on port $PORT" >&2
-	cat "$DATA"/log/*.log >&2
+	cat "$DATA"/log/* >&2
 	stop_server
 	exit 99
 }
 
-# When another program took the port between free_port and the server's
+# When another program took the port between pick_port and the server's
 # bind, starts again on a new port (at most 5 times).
 port_taken_retry() {
-	grep -qiE 'already in use|could not bind' "$DATA"/log/*.log 2>/dev/null ||
+	grep -qiE 'already in use|could not bind' "$DATA"/log/*.log "$DATA"/log/start.err 2>/dev/null ||
 		return 1
 	PORT_RETRIES=$((${PORT_RETRIES:-0} + 1))
 	((PORT_RETRIES <= 5)) || return 1
 	rm -f "$DATA"/log/*.log
-	PORT=$(free_port) || return 1
+	pick_port || return 1
 	BASE=http://127.0.0.1:$PORT
 	launch_server
 }
