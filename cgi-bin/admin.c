@@ -1,7 +1,8 @@
 /*
- * admin.c - the administration family: API keys (create, list, revoke)
- * and the health check.
+ * admin.c - the administration family: API keys (create, list, revoke),
+ * the health check and Prometheus metrics.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "scope.h"
 #include "server.h"
 #include "store.h"
+#include "tlog.h"
 
 static const struct field_spec key_fields[] = {
 	{ "name", FIELD_STRING, FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE, 128, NULL, 0, 0 },
@@ -166,6 +168,75 @@ health(struct ctx *c)
 	return 0;
 }
 
+/* One "# HELP", "# TYPE" and sample triple of the text format. */
+static void
+metric(char **buf, size_t *len, size_t *cap, const char *name,
+       const char *type, const char *help, uint64_t value)
+{
+	char line[512];
+	int n = snprintf(line, sizeof(line), "# HELP %s %s\n# TYPE %s %s\n%s %llu\n",
+	    name, help, name, type, name, (unsigned long long)value);
+
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;
+	if (*len + (size_t)n + 1 > *cap) {
+		size_t want = (*cap + (size_t)n + 1) * 2;
+		char *bigger = realloc(*buf, want);
+
+		if (bigger == NULL)
+			return;
+		*buf = bigger;
+		*cap = want;
+	}
+	memcpy(*buf + *len, line, (size_t)n + 1);
+	*len += (size_t)n;
+}
+
+/*
+ * GET /metrics: platform-wide gauges in the Prometheus text format.  They
+ * cover every tenant, so the route needs platform:admin (scrape with
+ * "authorization: bearer_token" in the Prometheus job).
+ */
+static int
+metrics(struct ctx *c)
+{
+	uint64_t events = 0, tree = 0, active_ks = 0, active_esd = 0, keys = 0,
+	    tenants = 0;
+	size_t len = 0, cap = 1024;
+	char *buf = malloc(cap);
+	int rc;
+
+	if (buf == NULL)
+		return ENOMEM;
+	buf[0] = '\0';
+	if ((rc = audit_head(NULL, &events, NULL, 0)) != 0 ||
+	    (rc = tlog_size(NULL, &tree)) != 0 ||
+	    (rc = store_count(T_KS_ACTIVE, &active_ks)) != 0 ||
+	    (rc = store_count(T_ESD_ACTIVE, &active_esd)) != 0 ||
+	    (rc = store_count(T_APIKEYS, &keys)) != 0 ||
+	    (rc = store_count(T_TENANTS, &tenants)) != 0) {
+		free(buf);
+		return rc;
+	}
+	metric(&buf, &len, &cap, "andon_up", "gauge",
+	    "1 when the database answers", 1);
+	metric(&buf, &len, &cap, "andon_tenants", "gauge",
+	    "Tenants (organizations)", tenants);
+	metric(&buf, &len, &cap, "andon_api_keys", "gauge",
+	    "API keys, revoked ones included", keys);
+	metric(&buf, &len, &cap, "andon_kill_switches_active", "gauge",
+	    "Active kill switches, all tenants", active_ks);
+	metric(&buf, &len, &cap, "andon_emergency_shutdowns_active", "gauge",
+	    "Active emergency shutdowns, all tenants", active_esd);
+	metric(&buf, &len, &cap, "andon_audit_events_total", "counter",
+	    "Audit events appended", events);
+	metric(&buf, &len, &cap, "andon_transparency_tree_size", "gauge",
+	    "Leaves of the transparency log", tree);
+	response_raw(c->resp, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    buf, len);
+	return 0;
+}
+
 static const struct route routes[] = {
 	{ "POST", "/v1/api-keys", create_key, SCOPE_KEYS_ADMIN,
 	  ROUTE_WRITE | ROUTE_RATE_LIMITED, &key_body },
@@ -173,6 +244,7 @@ static const struct route routes[] = {
 	{ "DELETE", "/v1/api-keys/{id}", revoke_key, SCOPE_KEYS_ADMIN,
 	  ROUTE_WRITE | ROUTE_RATE_LIMITED | ROUTE_GATE_EXEMPT, NULL },
 	{ "GET", "/healthz", health, 0, ROUTE_PUBLIC | ROUTE_GATE_EXEMPT, NULL },
+	{ "GET", "/metrics", metrics, SCOPE_PLATFORM_ADMIN, ROUTE_GATE_EXEMPT, NULL },
 };
 
 static const struct family admin = {

@@ -456,3 +456,17 @@ store_be_u64(const unsigned char in[8])
 		v = (v << 8) | in[i];
 	return v;
 }
+
+int
+store_count(enum store_table t, uint64_t *count)
+{
+	DB_BTREE_STAT *st;
+	int rc;
+
+	*count = 0;
+	if ((rc = tables[t]->stat(tables[t], NULL, &st, DB_READ_COMMITTED)) != 0)
+		return rc;
+	*count = st->bt_ndata;
+	free(st);
+	return 0;
+}

@@ -89,6 +89,10 @@ typedef int (*store_scan_fn)(void *arg, const void *key, size_t klen,
 int store_scan(DB_TXN *txn, enum store_table t, const void *prefix,
                size_t plen, int reverse, store_scan_fn fn, void *arg);
 
+/* Number of records in a table (walks the tree: for metrics, not for
+ * request paths). */
+int store_count(enum store_table t, uint64_t *count);
+
 /* Builds "a SEP b SEP c" into buf; returns its length or -1 when too long. */
 int store_key(char *buf, size_t len, const char *first, ...);
 

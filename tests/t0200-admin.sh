@@ -130,7 +130,22 @@ health() {
 	check "no route /healthzx" [ "$STATUS" = 404 ]
 }
 
+metrics() {
+	api POST /api/v1/kill-switch/kill '{"target_type":"agent","target_id":"m-1"}'
+	api GET /metrics
+	check_status 200 "metrics for a platform admin"
+	check_header 'content-type' '^text/plain; version=0.0.4' "Prometheus text format"
+	check "active kill switches counted" grep -q '^andon_kill_switches_active 1$' <<<"$BODY"
+	check "audit events counted" grep -q '^andon_audit_events_total [1-9]' <<<"$BODY"
+	check "two tenants counted" grep -q '^andon_tenants 2$' <<<"$BODY"
+	KEY=$KEY_B api GET /metrics
+	check_status 403 "metrics span tenants: platform:admin only"
+	KEY='' api GET /metrics
+	check_status 401 "metrics need a key"
+}
+
 for_each_server keys
+for_each_server metrics
 for_each_server escalation
 for_each_server validation
 for_each_server health
