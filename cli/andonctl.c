@@ -7,7 +7,9 @@
  * owned by another user (the web server's), it switches to that user
  * first so the files it creates stay readable by the FastCGI processes.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <inttypes.h>
@@ -51,6 +53,8 @@ usage(FILE *f)
 	    "                                offline; PUBLIC_KEY (base64) defaults to the one\n"
 	    "                                in the receipt's signed tree head\n"
 	    "  backup DIR                    hot backup of the database into DIR\n"
+	    "  restore DIR                   restore a backup into an empty data directory\n"
+	    "                                (servers stopped), then run catastrophic recovery\n"
 	    "  checkpoint                    force a checkpoint and remove old logs\n"
 	    "\n"
 	    "The conf defaults to $ANDON_CONF or conf/andon.conf; the data directory to\n"
@@ -327,8 +331,100 @@ cmd_backup(const char *dir)
 		rc = store_env()->backup(store_env(), dir, DB_CREATE | DB_BACKUP_CLEAN);
 	if (rc != 0)
 		return fail("backup failed: %s", db_strerror(rc));
-	printf("backup written to %s (restore: stop the servers, copy it to DATA/db,"
-	    " run db_recover -c -h DATA/db)\n", dir);
+	printf("backup written to %s (restore it with: andonctl -d NEW_DATA restore %s)\n",
+	    dir, dir);
+	return 0;
+}
+
+/* Copies one regular file; 0 or -1. */
+static int
+copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	ssize_t n = 0;
+	int in, out, rc = 0;
+
+	if ((in = open(from, O_RDONLY)) < 0)
+		return -1;
+	if ((out = open(to, O_WRONLY | O_CREAT | O_EXCL, 0660)) < 0) {
+		close(in);
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			rc = -1;
+			break;
+		}
+	if (n < 0 || fsync(out) != 0)
+		rc = -1;
+	close(in);
+	if (close(out) != 0)
+		rc = -1;
+	return rc;
+}
+
+/*
+ * restore DIR: the backup's files go into DATA/db, which must not hold a
+ * database yet, then catastrophic recovery replays the backup's logs so the
+ * database is exactly as it was at the end of the backup.
+ */
+static int
+cmd_restore(const char *dir)
+{
+	char home[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
+	struct dirent *ent;
+	DB_ENV *env;
+	DIR *d;
+	int rc, copied = 0;
+
+	if (become_data_owner() != 0)
+		return 1;
+	umask(007);
+	if ((size_t)snprintf(home, sizeof(home), "%s/db", conf.data_dir) >= sizeof(home))
+		return fail("%s", "the data directory path is too long");
+	if ((mkdir(conf.data_dir, 0770) != 0 && errno != EEXIST) ||
+	    (mkdir(home, 0770) != 0 && errno != EEXIST))
+		return fail("cannot create %s", home);
+	if ((d = opendir(home)) == NULL)
+		return fail("cannot read %s", home);
+	while ((ent = readdir(d)) != NULL)
+		if (ent->d_name[0] != '.') {
+			closedir(d);
+			return fail("%s already holds a database: restore into an empty"
+			    " data directory", home);
+		}
+	closedir(d);
+	if ((d = opendir(dir)) == NULL)
+		return fail("cannot read the backup %s", dir);
+	while ((ent = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (ent->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(from, sizeof(from), "%s/%s", dir, ent->d_name) >= sizeof(from) ||
+		    (size_t)snprintf(to, sizeof(to), "%s/%s", home, ent->d_name) >= sizeof(to)) {
+			closedir(d);
+			return fail("%s", "a path is too long");
+		}
+		if (stat(from, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (copy_file(from, to) != 0) {
+			closedir(d);
+			return fail("cannot copy %s", from);
+		}
+		copied++;
+	}
+	closedir(d);
+	if (copied == 0)
+		return fail("%s holds no backup files", dir);
+	if ((rc = db_env_create(&env, 0)) != 0)
+		return fail("recovery failed: %s", db_strerror(rc));
+	rc = env->open(env, home, DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK |
+	    DB_INIT_LOG | DB_INIT_MPOOL | DB_RECOVER_FATAL, 0660);
+	env->close(env, 0);
+	if (rc != 0)
+		return fail("catastrophic recovery failed: %s", db_strerror(rc));
+	printf("restored %d files from %s into %s\n", copied, dir, home);
 	return 0;
 }
 
@@ -394,6 +490,8 @@ main(int argc, char **argv)
 			printf("revoked %s\n", argv[1]);
 	} else if (!strcmp(argv[0], "verify")) {
 		rc = cmd_verify();
+	} else if (!strcmp(argv[0], "restore") && argc >= 2) {
+		rc = cmd_restore(argv[1]);
 	} else if (!strcmp(argv[0], "backup") && argc >= 2) {
 		rc = cmd_backup(argv[1]);
 	} else if (!strcmp(argv[0], "checkpoint")) {
