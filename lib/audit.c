@@ -86,8 +86,9 @@ audit_event_hash_ok(const json_t *event)
 	const char *stored = json_string_value(json_object_get(event, "hash"));
 	char computed[65];
 
-	return stored && event_hash(event, computed) == 0 &&
-	    sodium_memcmp(stored, computed, 64) == 0 && strlen(stored) == 64;
+	/* length first: sodium_memcmp reads all 64 bytes of both */
+	return stored && strlen(stored) == 64 && event_hash(event, computed) == 0 &&
+	    sodium_memcmp(stored, computed, 64) == 0;
 }
 
 static json_t *

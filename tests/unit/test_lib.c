@@ -1,9 +1,13 @@
 /*
- * test_lib.c - unit tests of the shared library (lib/), one test case per
- * library file: clock, ids, request parsing and limits, validation rules,
- * router, scopes, conf, store, API keys, audit chain, transparency log,
- * rate limits and idempotency keys.
+ * test_lib.c - unit tests of the shared library (lib/), one Check test case
+ * per library file: clock, ids, request, validate, router, scope, conf,
+ * store, apikey, audit, tlog, ratelimit and idempotency.
+ *
+ * Tests that need the database open a fresh data directory under /tmp
+ * (fixture store_setup); Check forks every test, so no state leaks from one
+ * test to the next.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +25,14 @@
 #include "merkle.h"
 #include "ratelimit.h"
 #include "request.h"
+#include "response.h"
 #include "router.h"
 #include "scope.h"
 #include "store.h"
 #include "tlog.h"
 #include "validate.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* A temporary data directory with an open store, per test. */
 static char data_dir[64];
@@ -62,6 +69,8 @@ START_TEST(clock_formats_rfc3339_utc)
 	ck_assert_str_eq(text, "2026-04-18T17:00:00.123Z");
 	clock_format(0, text);
 	ck_assert_str_eq(text, "1970-01-01T00:00:00.000Z");
+	clock_format(951782400005LL, text);          /* leap day, 5 ms */
+	ck_assert_str_eq(text, "2000-02-29T00:00:00.005Z");
 }
 END_TEST
 
@@ -73,10 +82,32 @@ START_TEST(clock_parses_zones_and_fractions)
 	ck_assert_int_eq(ms, 1776531600000LL);
 	ck_assert_int_eq(clock_parse("2026-04-18T17:00:00.5Z", &ms), 0);
 	ck_assert_int_eq(ms, 1776531600500LL);
+	ck_assert_int_eq(clock_parse("2026-04-18T17:00:00.123456Z", &ms), 0);
+	ck_assert_int_eq(ms, 1776531600123LL);
 	ck_assert_int_eq(clock_parse("2026-04-18T19:00:00+02:00", &ms), 0);
 	ck_assert_int_eq(ms, 1776531600000LL);
 	ck_assert_int_eq(clock_parse("2026-04-18T16:30:00-00:30", &ms), 0);
 	ck_assert_int_eq(ms, 1776531600000LL);
+	ck_assert_int_eq(clock_parse("2026-04-18t17:00:00z", &ms), 0);
+	ck_assert_int_eq(ms, 1776531600000LL);
+	ck_assert_int_eq(clock_parse("2024-02-29T00:00:00Z", &ms), 0);
+	ck_assert_int_eq(clock_parse("2000-02-29T00:00:00Z", &ms), 0);
+}
+END_TEST
+
+START_TEST(clock_round_trips)
+{
+	static const int64_t times[] = { 0, 1, 999, 1000, 1776531600123LL,
+	                                 4102444799999LL };
+	char text[CLOCK_TEXT_SIZE];
+	int64_t ms;
+
+	for (size_t i = 0; i < NELEM(times); i++) {
+		clock_format(times[i], text);
+		ck_assert_uint_eq(strlen(text), 24);
+		ck_assert_int_eq(clock_parse(text, &ms), 0);
+		ck_assert_int_eq(ms, times[i]);
+	}
 }
 END_TEST
 
@@ -84,40 +115,143 @@ START_TEST(clock_refuses_garbage)
 {
 	static const char *const bad[] = {
 		"", "yesterday", "2026-04-18", "2026-04-18T17:00:00",
-		"2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
-		"2026-04-18T25:00:00Z", "2026-04-18T17:00:00ZZ",
-		"2026-04-18T17:00:00+2", "2026-04-18T17:00Z",
+		"2026-13-01T00:00:00Z", "2026-00-10T00:00:00Z",
+		"2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z",
+		"1900-02-29T00:00:00Z", "2026-04-31T00:00:00Z",
+		"2026-04-00T00:00:00Z", "2026-04-18T25:00:00Z",
+		"2026-04-18T17:60:00Z", "2026-04-18T17:00:61Z",
+		"2026-04-18T17:00:00ZZ", "2026-04-18T17:00:00Z ",
+		"2026-04-18T17:00:00+2", "2026-04-18T17:00:00+24:00",
+		"2026-04-18T17:00:00+02:60", "2026-04-18T17:00:00+0200",
+		"2026-04-18T17:00Z", "2026-04-18T17:00:00.Z",
+		"2026/04/18T17:00:00Z", "26-04-18T17:00:00Z",
+		"2026-4-18T17:00:00Z", "2026-04-18X17:00:00Z",
+		" 2026-04-18T17:00:00Z", "2026-04-18T17:00:00.12aZ",
 	};
 	int64_t ms;
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (size_t i = 0; i < NELEM(bad); i++)
 		ck_assert_msg(clock_parse(bad[i], &ms) != 0, "accepted '%s'", bad[i]);
+}
+END_TEST
+
+START_TEST(clock_now_is_now)
+{
+	int64_t a = clock_now_ms(), b;
+
+	ck_assert_int_gt(a, 1700000000000LL);     /* after November 2023 */
+	usleep(20 * 1000);
+	b = clock_now_ms();
+	ck_assert_int_ge(b - a, 15);
+	ck_assert_int_lt(b - a, 5000);
 }
 END_TEST
 
 /*
  * ids
  */
-START_TEST(ids_have_their_shapes)
+static int
+compare_strings(const void *a, const void *b)
 {
-	char a[ID_SIZE], b[ID_SIZE], uuid[37], ulid[27];
+	return strcmp((const char *)a, (const char *)b);
+}
 
-	id_random_hex(a, sizeof(a), "evt_", 12);
-	id_random_hex(b, sizeof(b), "evt_", 12);
-	ck_assert_uint_eq(strlen(a), 4 + 24);
-	ck_assert(strncmp(a, "evt_", 4) == 0);
-	ck_assert_uint_eq(strspn(a + 4, "0123456789abcdef"), 24);
-	ck_assert_str_ne(a, b);
+/* 1 when n strings of size width, sorted, hold no duplicate. */
+static int
+all_distinct(char *strings, size_t n, size_t width)
+{
+	qsort(strings, n, width, compare_strings);
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(strings + (i - 1) * width, strings + i * width))
+			return 0;
+	return 1;
+}
 
-	id_uuid4(uuid);
-	ck_assert_uint_eq(strlen(uuid), 36);
-	ck_assert(uuid[8] == '-' && uuid[13] == '-' && uuid[18] == '-' && uuid[23] == '-');
-	ck_assert_int_eq(uuid[14], '4');
-	ck_assert(strchr("89ab", uuid[19]) != NULL);
+#define MANY_IDS 2000
 
-	id_ulid(ulid);
-	ck_assert_uint_eq(strlen(ulid), 26);
-	ck_assert_uint_eq(strspn(ulid, "0123456789ABCDEFGHJKMNPQRSTVWXYZ"), 26);
+START_TEST(ids_random_hex)
+{
+	static char ids[MANY_IDS][ID_SIZE];
+	char small[8];
+
+	for (size_t i = 0; i < MANY_IDS; i++) {
+		id_random_hex(ids[i], ID_SIZE, "evt_", 12);
+		ck_assert_uint_eq(strlen(ids[i]), 4 + 24);
+		ck_assert(strncmp(ids[i], "evt_", 4) == 0);
+		ck_assert_uint_eq(strspn(ids[i] + 4, "0123456789abcdef"), 24);
+	}
+	ck_assert(all_distinct(&ids[0][0], MANY_IDS, ID_SIZE));
+
+	id_random_hex(ids[0], ID_SIZE, "", 8);
+	ck_assert_uint_eq(strlen(ids[0]), 16);
+	/* a buffer too small gets an empty string, never a cut id */
+	id_random_hex(small, sizeof(small), "ks_", 8);
+	ck_assert_str_eq(small, "");
+}
+END_TEST
+
+START_TEST(ids_uuid4)
+{
+	static char ids[MANY_IDS][37];
+
+	for (size_t i = 0; i < MANY_IDS; i++) {
+		char *u = ids[i];
+
+		id_uuid4(u);
+		ck_assert_uint_eq(strlen(u), 36);
+		ck_assert(u[8] == '-' && u[13] == '-' && u[18] == '-' && u[23] == '-');
+		for (int j = 0; j < 36; j++)
+			if (j != 8 && j != 13 && j != 18 && j != 23)
+				ck_assert_msg(strchr("0123456789abcdef", u[j]) && u[j],
+				    "%s has a non-hex digit", u);
+		ck_assert_int_eq(u[14], '4');                /* version 4 */
+		ck_assert(strchr("89ab", u[19]) != NULL);    /* RFC variant */
+	}
+	ck_assert(all_distinct(&ids[0][0], MANY_IDS, 37));
+}
+END_TEST
+
+/* Crockford base32 digit value; -1 when not one. */
+static int
+crockford(char c)
+{
+	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+	const char *p = strchr(alphabet, c);
+
+	return c && p ? (int)(p - alphabet) : -1;
+}
+
+START_TEST(ids_ulid)
+{
+	static char ids[MANY_IDS][27];
+	int64_t before = clock_now_ms(), after;
+	char earlier[27], later[27];
+
+	for (size_t i = 0; i < MANY_IDS; i++) {
+		id_ulid(ids[i]);
+		ck_assert_uint_eq(strlen(ids[i]), 26);
+		for (int j = 0; j < 26; j++)
+			ck_assert_int_ge(crockford(ids[i][j]), 0);
+		/* 128 bits in 130: the first digit is at most 7 */
+		ck_assert_int_le(crockford(ids[i][0]), 7);
+	}
+	after = clock_now_ms();
+	ck_assert(all_distinct(&ids[0][0], MANY_IDS, 27));
+
+	/* the first ten digits are the time in ms */
+	for (size_t i = 0; i < MANY_IDS; i += 97) {
+		int64_t t = 0;
+
+		for (int j = 0; j < 10; j++)
+			t = t * 32 + crockford(ids[i][j]);
+		ck_assert_int_ge(t, before);
+		ck_assert_int_le(t, after);
+	}
+	/* so ULIDs made later sort later */
+	id_ulid(earlier);
+	usleep(5 * 1000);
+	id_ulid(later);
+	ck_assert_int_lt(strcmp(earlier, later), 0);
 }
 END_TEST
 
@@ -128,41 +262,157 @@ START_TEST(url_decoding)
 {
 	char out[64];
 
-	ck_assert_int_ge(url_decode("a%20b+c", 7, out, sizeof(out), 1), 0);
+	ck_assert_int_eq(url_decode("a%20b+c", 7, out, sizeof(out), 1), 5);
 	ck_assert_str_eq(out, "a b c");
 	ck_assert_int_ge(url_decode("a+b", 3, out, sizeof(out), 0), 0);
 	ck_assert_str_eq(out, "a+b");
+	ck_assert_int_ge(url_decode("%41%7a%2F%c3%A9", 15, out, sizeof(out), 0), 0);
+	ck_assert_str_eq(out, "Az/\xc3\xa9");
+	/* len bounds the input: the rest is not read */
+	ck_assert_int_eq(url_decode("abc%zz", 3, out, sizeof(out), 1), 3);
+	ck_assert_str_eq(out, "abc");
+	ck_assert_int_eq(url_decode("", 0, out, sizeof(out), 1), 0);
+	ck_assert_str_eq(out, "");
 	ck_assert_int_lt(url_decode("%zz", 3, out, sizeof(out), 1), 0);
 	ck_assert_int_lt(url_decode("%4", 2, out, sizeof(out), 1), 0);
+	ck_assert_int_lt(url_decode("a%", 2, out, sizeof(out), 1), 0);
+	/* an escape cut by len is malformed even if more bytes follow */
+	ck_assert_int_lt(url_decode("a%41", 3, out, sizeof(out), 1), 0);
+	ck_assert_int_lt(url_decode("a%41", 2, out, sizeof(out), 1), 0);
 	ck_assert_int_lt(url_decode("a%00b", 5, out, sizeof(out), 1), 0);
+	/* output that does not fit (with its NUL) is refused */
 	ck_assert_int_lt(url_decode("abcdef", 6, out, 4, 1), 0);
+	ck_assert_int_lt(url_decode("abcd", 4, out, 4, 1), 0);
+	ck_assert_int_eq(url_decode("abc", 3, out, 4, 1), 3);
 }
 END_TEST
 
 START_TEST(query_parameters)
 {
-	struct problem p;
 	char buf[64];
-	long v;
 
 	ck_assert_int_eq(query_get("target_type=agent&target_id=rogue%2Dbot", "target_id",
 	    buf, sizeof(buf)), 1);
 	ck_assert_str_eq(buf, "rogue-bot");
+	ck_assert_int_eq(query_get("target_type=agent&target_id=rogue%2Dbot", "target_type",
+	    buf, sizeof(buf)), 1);
+	ck_assert_str_eq(buf, "agent");
+	/* a name is matched whole, not as a prefix */
 	ck_assert_int_eq(query_get("target_idx=1", "target_id", buf, sizeof(buf)), 0);
+	ck_assert_int_eq(query_get("xtarget_id=1", "target_id", buf, sizeof(buf)), 0);
 	ck_assert_int_eq(query_get("", "x", buf, sizeof(buf)), 0);
+	/* the first value wins; '+' is a space in a query */
+	ck_assert_int_eq(query_get("q=a+b&q=c", "q", buf, sizeof(buf)), 1);
+	ck_assert_str_eq(buf, "a b");
+	/* present but empty */
+	ck_assert_int_eq(query_get("a=1&flag&b=2", "flag", buf, sizeof(buf)), 1);
+	ck_assert_str_eq(buf, "");
+	ck_assert_int_eq(query_get("flag=", "flag", buf, sizeof(buf)), 1);
+	ck_assert_str_eq(buf, "");
+	/* malformed or too long */
+	ck_assert_int_lt(query_get("q=%zz", "q", buf, sizeof(buf)), 0);
+	ck_assert_int_lt(query_get("q=%00", "q", buf, sizeof(buf)), 0);
+	ck_assert_int_lt(query_get("q=0123456789", "q", buf, 8), 0);
+}
+END_TEST
+
+START_TEST(query_numbers)
+{
+	static const char *const bad[] = {
+		"limit=0", "limit=1001", "limit=abc", "limit=10x", "limit=+5",
+		"limit=-5", "limit= 5", "limit=5%20", "limit=0x10", "limit=1e2",
+		"limit=99999999999999999999", "limit=%zz", "limit=-",
+	};
+	struct problem p;
+	long v;
 
 	ck_assert_int_eq(query_long("limit=50", "limit", 100, 1, 1000, &v, &p), 0);
 	ck_assert_int_eq(v, 50);
+	ck_assert_int_eq(query_long("limit=1000", "limit", 100, 1, 1000, &v, &p), 0);
+	ck_assert_int_eq(v, 1000);
+	ck_assert_int_eq(query_long("a=b&limit=1", "limit", 100, 1, 1000, &v, &p), 0);
+	ck_assert_int_eq(v, 1);
+	/* absent or empty: the default */
 	ck_assert_int_eq(query_long("skip=0", "limit", 100, 1, 1000, &v, &p), 0);
 	ck_assert_int_eq(v, 100);
-	ck_assert_int_ne(query_long("limit=0", "limit", 100, 1, 1000, &v, &p), 0);
+	ck_assert_int_eq(query_long("limit=", "limit", 100, 1, 1000, &v, &p), 0);
+	ck_assert_int_eq(v, 100);
+	/* negative numbers where the range allows them */
+	ck_assert_int_eq(query_long("after=-7", "after", 0, -10, 10, &v, &p), 0);
+	ck_assert_int_eq(v, -7);
+
+	for (size_t i = 0; i < NELEM(bad); i++) {
+		memset(&p, 0, sizeof(p));
+		ck_assert_msg(query_long(bad[i], "limit", 100, 1, 1000, &v, &p) != 0,
+		    "accepted %s", bad[i]);
+		ck_assert_int_eq(p.status, 400);
+		ck_assert_str_eq(p.code, "invalid_query");
+		ck_assert_str_eq(p.field, "limit");
+		ck_assert(strstr(p.detail, "1 to 1000") != NULL);
+	}
+}
+END_TEST
+
+/* request_parse reads FastCGI parameters: "NAME=value" strings. */
+START_TEST(request_from_parameters)
+{
+	char *env[] = {
+		"REQUEST_METHOD=POST",
+		"REQUEST_URI=/v1/things/a%20b?limit=5&x=%41",
+		"HTTP_AUTHORIZATION=Bearer  andon_secret \t",
+		"HTTP_X_TENANT_ID=org_a",
+		"HTTP_IDEMPOTENCY_KEY=k-1",
+		"CONTENT_TYPE=application/json",
+		"CONTENT_LENGTH=12",
+		NULL,
+	};
+	char *cgi_env[] = {
+		"SCRIPT_NAME=/cgi-bin/killswitch.cgi",
+		"PATH_INFO=/v1/status",
+		"QUERY_STRING=a=1",
+		"HTTP_X_API_KEY=andon_direct",
+		"HTTP_AUTHORIZATION=Bearer ignored",
+		"CONTENT_LENGTH=12x",
+		NULL,
+	};
+	char *bad_env[] = { "REQUEST_URI=/v1/%zz", NULL };
+	char *relative_env[] = { "REQUEST_URI=v1/x", NULL };
+	char *basic_env[] = { "REQUEST_URI=/", "HTTP_AUTHORIZATION=Basic abc", NULL };
+	struct request_io io = { NULL, NULL, env };
+	static struct request r;
+	struct problem p;
+
+	ck_assert_int_eq(request_parse(&r, &io, &p), 0);
+	ck_assert_str_eq(r.method, "POST");
+	ck_assert_str_eq(r.path, "/v1/things/a b");
+	ck_assert_str_eq(r.query, "limit=5&x=%41");
+	ck_assert_str_eq(r.api_key, "andon_secret");
+	ck_assert_str_eq(r.tenant_header, "org_a");
+	ck_assert_str_eq(r.idempotency_key, "k-1");
+	ck_assert_str_eq(r.content_type, "application/json");
+	ck_assert_int_eq(r.content_length, 12);
+	ck_assert_ptr_null(r.request_id_header);
+
+	/* plain CGI: path rebuilt from SCRIPT_NAME + PATH_INFO; X-API-Key
+	 * wins over Authorization; a malformed length is never "small" */
+	io.envp = cgi_env;
+	ck_assert_int_eq(request_parse(&r, &io, &p), 0);
+	ck_assert_str_eq(r.method, "GET");
+	ck_assert_str_eq(r.path, "/cgi-bin/killswitch.cgi/v1/status");
+	ck_assert_str_eq(r.query, "a=1");
+	ck_assert_str_eq(r.api_key, "andon_direct");
+	ck_assert_int_gt(r.content_length, 1L << 30);
+
+	io.envp = bad_env;
+	ck_assert_int_ne(request_parse(&r, &io, &p), 0);
 	ck_assert_int_eq(p.status, 400);
-	ck_assert_str_eq(p.field, "limit");
-	ck_assert_int_ne(query_long("limit=1001", "limit", 100, 1, 1000, &v, &p), 0);
-	ck_assert_int_ne(query_long("limit=abc", "limit", 100, 1, 1000, &v, &p), 0);
-	ck_assert_int_ne(query_long("limit=10x", "limit", 100, 1, 1000, &v, &p), 0);
-	ck_assert_int_ne(query_long("limit=+5", "limit", 100, 1, 1000, &v, &p), 0);
-	ck_assert_int_ne(query_long("limit=99999999999999999999", "limit", 100, 1, 1000, &v, &p), 0);
+	io.envp = relative_env;
+	ck_assert_int_ne(request_parse(&r, &io, &p), 0);
+	ck_assert_int_eq(p.status, 400);
+	io.envp = basic_env;
+	ck_assert_int_eq(request_parse(&r, &io, &p), 0);
+	ck_assert(r.api_key == NULL || r.api_key[0] == '\0');
+	ck_assert_int_eq(r.content_length, -1);
 }
 END_TEST
 
@@ -205,7 +455,8 @@ read_body(const char *data, long content_length, size_t max_body,
 
 START_TEST(body_limits)
 {
-	struct request r;
+	static struct request r;
+	static char big[20000];
 	struct problem p;
 
 	ck_assert_int_eq(read_body("{\"a\":1}", 7, 16, &p, &r), 0);
@@ -216,10 +467,21 @@ START_TEST(body_limits)
 	/* declared over the limit: refused before reading */
 	ck_assert_int_ne(read_body("0123456789abcdefX", 17, 16, &p, &r), 0);
 	ck_assert_int_eq(p.status, 413);
+	ck_assert_str_eq(p.code, "body_too_large");
 	request_free(&r);
 
 	/* exactly the limit is accepted */
 	ck_assert_int_eq(read_body("0123456789abcdef", 16, 16, &p, &r), 0);
+	request_free(&r);
+
+	/* Content-Length bounds what is read */
+	ck_assert_int_eq(read_body("abcdefgh", 4, 16, &p, &r), 0);
+	ck_assert_str_eq(r.body, "abcd");
+	request_free(&r);
+
+	/* Content-Length: 0 reads nothing */
+	ck_assert_int_eq(read_body("ignored", 0, 16, &p, &r), 0);
+	ck_assert_uint_eq(r.body_len, 0);
 	request_free(&r);
 
 	/* no Content-Length (chunked): counted while reading */
@@ -228,6 +490,15 @@ START_TEST(body_limits)
 	request_free(&r);
 	ck_assert_int_eq(read_body("short", -1, 16, &p, &r), 0);
 	ck_assert_str_eq(r.body, "short");
+	request_free(&r);
+
+	/* chunked bodies larger than the first buffer grow it */
+	memset(big, 'x', sizeof(big) - 1);
+	ck_assert_int_eq(read_body(big, -1, 65536, &p, &r), 0);
+	ck_assert_uint_eq(r.body_len, sizeof(big) - 1);
+	request_free(&r);
+	ck_assert_int_ne(read_body(big, -1, 10000, &p, &r), 0);
+	ck_assert_int_eq(p.status, 413);
 	request_free(&r);
 }
 END_TEST
@@ -245,21 +516,44 @@ static const struct field_spec test_fields[] = {
 	{ "flag", FIELD_BOOLEAN, 0, 0, NULL, 0, 0 },
 	{ "meta", FIELD_OBJECT, 0, 16, NULL, 0, 0 },
 	{ "tags", FIELD_STRING_ARRAY, 0, 2, colours, 0, 0 },
+	{ "items", FIELD_ANY_ARRAY, 0, 2, NULL, 0, 0 },
 };
 static const struct body_spec test_body = BODY_SPEC(test_fields);
 
-/* Validates text; returns the problem code ("" when valid). */
+/* Validates a parsed body; returns the problem code ("" when valid). */
+static const char *
+verdict_json(json_t *body, const struct body_spec *spec, struct problem *p)
+{
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	ck_assert_ptr_nonnull(body);
+	rc = validate_body(body, spec, p);
+	json_decref(body);
+	if (rc == 0) {
+		ck_assert_int_eq(p->status, 0);
+		return "";
+	}
+	ck_assert_int_eq(p->status, 400);
+	return p->code;
+}
+
+/* Parses and validates text against spec. */
+static const char *
+verdict_spec(const char *text, const struct body_spec *spec, struct problem *p)
+{
+	json_t *body;
+
+	memset(p, 0, sizeof(*p));
+	if ((body = parse_json_body(text, strlen(text), p)) == NULL)
+		return p->code;
+	return verdict_json(body, spec, p);
+}
+
 static const char *
 verdict(const char *text, struct problem *p)
 {
-	json_t *body = parse_json_body(text, strlen(text), p);
-	int rc;
-
-	if (body == NULL)
-		return p->code;
-	rc = validate_body(body, &test_body, p);
-	json_decref(body);
-	return rc == 0 ? "" : p->code;
+	return verdict_spec(text, &test_body, p);
 }
 
 START_TEST(validation_rules)
@@ -269,70 +563,279 @@ START_TEST(validation_rules)
 	ck_assert_str_eq(verdict("{\"name\":\"abc\"}", &p), "");
 	ck_assert_str_eq(verdict("{\"name\":\"abc\",\"colour\":\"red\",\"note\":null,"
 	    "\"count\":5,\"score\":0.5,\"flag\":true,\"meta\":{\"a\":1},"
-	    "\"tags\":[\"red\",\"green\"]}", &p), "");
+	    "\"tags\":[\"red\",\"green\"],\"items\":[1,{}]}", &p), "");
+
+	ck_assert_str_eq(verdict("{}", &p), "missing_field");
+	ck_assert_str_eq(p.field, "name");
+	ck_assert(strstr(p.detail, "name") != NULL);
+
+	ck_assert_str_eq(verdict("{\"name\":\"abcdef\"}", &p), "field_too_long");
+	ck_assert_str_eq(p.field, "name");
+	ck_assert_str_eq(verdict("{\"name\":\"a\",\"note\":\"abcd\"}", &p), "field_too_long");
+	ck_assert_str_eq(p.field, "note");
+
+	/* numbers within [min, max] */
+	ck_assert_str_eq(verdict("{\"name\":\"a\",\"count\":1}", &p), "");
+	ck_assert_str_eq(verdict("{\"name\":\"a\",\"count\":6}", &p), "invalid_field");
+	ck_assert_str_eq(p.field, "count");
+	ck_assert_str_eq(verdict("{\"name\":\"a\",\"count\":0}", &p), "invalid_field");
+	ck_assert_str_eq(verdict("{\"name\":\"a\",\"count\":-9223372036854775808}", &p),
+	    "invalid_field");
+	ck_assert_str_eq(verdict("{\"name\":\"a\",\"score\":1}", &p), "");
+	ck_assert_str_eq(verdict("{\"name\":\"a\",\"score\":1.5}", &p), "invalid_field");
+	ck_assert_str_eq(verdict("{\"name\":\"a\",\"score\":-0.1}", &p), "invalid_field");
+
+	/* allowed values, for strings and array items */
+	ck_assert_str_eq(verdict("{\"name\":\"a\",\"colour\":\"blue\"}", &p), "invalid_field");
+	ck_assert_str_eq(p.field, "colour");
+	ck_assert_str_eq(verdict("{\"name\":\"a\",\"colour\":\"Red\"}", &p), "invalid_field");
+	ck_assert_str_eq(verdict("{\"name\":\"a\",\"tags\":[\"blue\"]}", &p), "invalid_field");
+	ck_assert_str_eq(p.field, "tags");
+	ck_assert(strstr(p.detail, "blue") != NULL);
+
+	/* sizes of objects (serialised bytes) and arrays (items) */
+	ck_assert_str_eq(verdict("{\"name\":\"a\",\"meta\":{\"long\":\"xxxxxxxxxxxx\"}}", &p),
+	    "field_too_long");
+	ck_assert_str_eq(p.field, "meta");
+	ck_assert_str_eq(verdict("{\"name\":\"a\",\"tags\":[\"red\",\"red\",\"red\"]}", &p),
+	    "field_too_long");
+	ck_assert_str_eq(verdict("{\"name\":\"a\",\"items\":[1,2,3]}", &p), "field_too_long");
+	ck_assert_str_eq(p.field, "items");
+}
+END_TEST
+
+START_TEST(validation_unknown_fields)
+{
+	struct problem p;
 
 	ck_assert_str_eq(verdict("{\"name\":\"abc\",\"nmae\":1}", &p), "unknown_field");
 	ck_assert_str_eq(p.field, "nmae");
 	ck_assert(strstr(p.detail, "nmae") != NULL);
-	ck_assert_int_eq(p.status, 400);
+	/* an unknown field is named even when a required one is missing */
+	ck_assert_str_eq(verdict("{\"nmae\":\"abc\"}", &p), "unknown_field");
+	ck_assert_str_eq(p.field, "nmae");
+	/* names are case-sensitive */
+	ck_assert_str_eq(verdict("{\"name\":\"abc\",\"Name\":\"x\"}", &p), "unknown_field");
+	ck_assert_str_eq(p.field, "Name");
+	/* a very long unknown name is cut, never overflows */
+	ck_assert_str_eq(verdict("{\"name\":\"a\",\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\":1}", &p),
+	    "unknown_field");
+	ck_assert_uint_lt(strlen(p.field), sizeof(p.field));
+}
+END_TEST
 
-	ck_assert_str_eq(verdict("{}", &p), "missing_field");
-	ck_assert_str_eq(p.field, "name");
-	ck_assert_str_eq(verdict("{\"name\":\"\"}", &p), "empty_field");
-	ck_assert_str_eq(verdict("{\"name\":\"   \"}", &p), "empty_field");
-	ck_assert_str_eq(verdict("{\"name\":\"a\\u0001b\"}", &p), "invalid_field");
-	ck_assert_str_eq(verdict("{\"name\":\"a\\u007fb\"}", &p), "invalid_field");
+/* One optional field of every kind; each gets every wrong JSON type. */
+static const struct field_spec kind_fields[] = {
+	{ "s", FIELD_STRING, 0, 0, NULL, 0, 0 },
+	{ "i", FIELD_INTEGER, 0, 0, NULL, 0, 0 },
+	{ "n", FIELD_NUMBER, 0, 0, NULL, 0, 0 },
+	{ "b", FIELD_BOOLEAN, 0, 0, NULL, 0, 0 },
+	{ "o", FIELD_OBJECT, 0, 0, NULL, 0, 0 },
+	{ "sa", FIELD_STRING_ARRAY, 0, 0, NULL, 0, 0 },
+	{ "aa", FIELD_ANY_ARRAY, 0, 0, NULL, 0, 0 },
+};
+static const struct body_spec kind_body = BODY_SPEC(kind_fields);
 
-	/* lengths are code points, not bytes */
-	ck_assert_str_eq(verdict("{\"name\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}", &p), "");
-	ck_assert_str_eq(verdict("{\"name\":\"abcdef\"}", &p), "field_too_long");
-	ck_assert_str_eq(p.field, "name");
+static const struct {
+	const char *field;
+	const char *good[3];
+	const char *bad[7];
+} kind_cases[] = {
+	{ "s", { "\"x\"", "\"\"", "\"\\u00e9\"" },
+	  { "1", "1.5", "true", "[]", "{}", "null", "[\"x\"]" } },
+	{ "i", { "0", "-3", "9007199254740993" },
+	  { "\"1\"", "1.5", "1e2", "true", "[]", "{}", "null" } },
+	{ "n", { "1.5", "2", "-1e-3" },
+	  { "\"1\"", "false", "[]", "{}", "null", "[1]", "\"NaN\"" } },
+	{ "b", { "true", "false", NULL },
+	  { "0", "1", "\"true\"", "null", "[]", "{}", "[true]" } },
+	{ "o", { "{}", "{\"k\":[1]}", NULL },
+	  { "[]", "\"{}\"", "1", "null", "true", "2.5", "[{}]" } },
+	{ "sa", { "[]", "[\"a\",\"b\"]", NULL },
+	  { "\"a\"", "{}", "[1]", "[null]", "null", "[[\"a\"]]", "[\"a\",2]" } },
+	{ "aa", { "[]", "[1,\"a\",null,{}]", NULL },
+	  { "{}", "\"[]\"", "1", "null", "true", "0.5", "\"x\"" } },
+};
 
-	ck_assert_str_eq(verdict("{\"name\":7}", &p), "invalid_type");
-	ck_assert_str_eq(verdict("{\"name\":null}", &p), "invalid_type");
-	ck_assert_str_eq(verdict("{\"name\":\"a\",\"count\":\"5\"}", &p), "invalid_type");
-	ck_assert_str_eq(verdict("{\"name\":\"a\",\"count\":2.5}", &p), "invalid_type");
-	ck_assert_str_eq(verdict("{\"name\":\"a\",\"count\":6}", &p), "invalid_field");
-	ck_assert_str_eq(verdict("{\"name\":\"a\",\"count\":0}", &p), "invalid_field");
-	ck_assert_str_eq(verdict("{\"name\":\"a\",\"score\":1.5}", &p), "invalid_field");
-	ck_assert_str_eq(verdict("{\"name\":\"a\",\"score\":\"x\"}", &p), "invalid_type");
-	ck_assert_str_eq(verdict("{\"name\":\"a\",\"flag\":1}", &p), "invalid_type");
-	ck_assert_str_eq(verdict("{\"name\":\"a\",\"meta\":[]}", &p), "invalid_type");
-	ck_assert_str_eq(verdict("{\"name\":\"a\",\"meta\":{\"long\":\"xxxxxxxxxxxx\"}}", &p),
+START_TEST(validation_types_per_kind)
+{
+	struct problem p;
+	char text[128];
+
+	for (size_t i = 0; i < NELEM(kind_cases); i++) {
+		const char *field = kind_cases[i].field;
+
+		for (size_t j = 0; j < NELEM(kind_cases[i].good) && kind_cases[i].good[j]; j++) {
+			snprintf(text, sizeof(text), "{\"%s\":%s}", field, kind_cases[i].good[j]);
+			ck_assert_msg(!strcmp(verdict_spec(text, &kind_body, &p), ""),
+			    "%s refused: %s", text, p.detail);
+		}
+		for (size_t j = 0; j < NELEM(kind_cases[i].bad); j++) {
+			snprintf(text, sizeof(text), "{\"%s\":%s}", field, kind_cases[i].bad[j]);
+			ck_assert_msg(!strcmp(verdict_spec(text, &kind_body, &p), "invalid_type"),
+			    "%s gave '%s' instead of invalid_type", text, p.code ? p.code : "");
+			ck_assert_str_eq(p.field, field);
+			ck_assert(strstr(p.detail, field) != NULL);
+		}
+	}
+}
+END_TEST
+
+/* A string of n copies of one UTF-8 character, as a JSON body. */
+static json_t *
+repeated(const char *field, const char *ch, size_t n)
+{
+	size_t len = strlen(ch);
+	char *s = malloc(n * len + 1);
+	json_t *body;
+
+	ck_assert_ptr_nonnull(s);
+	for (size_t i = 0; i < n; i++)
+		memcpy(s + i * len, ch, len);
+	s[n * len] = '\0';
+	body = json_pack("{s:s}", field, s);
+	free(s);
+	return body;
+}
+
+START_TEST(validation_length_in_code_points)
+{
+	static const struct field_spec fields[] = {
+		{ "text", FIELD_STRING, FIELD_PRINTABLE, 2000, NULL, 0, 0 },
+	};
+	static const struct body_spec spec = BODY_SPEC(fields);
+	/* 1, 2, 3 and 4 bytes per character */
+	static const char *const chars[] = { "a", "\xc3\xa9", "\xe2\x82\xac",
+	                                     "\xf0\x9f\x98\x80" };
+	struct problem p;
+
+	for (size_t i = 0; i < NELEM(chars); i++) {
+		ck_assert_str_eq(verdict_json(repeated("text", chars[i], 2000), &spec, &p), "");
+		ck_assert_str_eq(verdict_json(repeated("text", chars[i], 2001), &spec, &p),
+		    "field_too_long");
+		ck_assert_str_eq(p.field, "text");
+		ck_assert(strstr(p.detail, "2000") != NULL);
+	}
+	/* escapes count as the characters they stand for */
+	ck_assert_str_eq(verdict_spec("{\"name\":\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\"}",
+	    &test_body, &p), "");
+	ck_assert_str_eq(verdict_spec("{\"name\":\"\\ud83d\\ude00\\ud83d\\ude00"
+	    "\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\"}", &test_body, &p),
 	    "field_too_long");
-	ck_assert_str_eq(verdict("{\"name\":\"a\",\"tags\":\"red\"}", &p), "invalid_type");
-	ck_assert_str_eq(verdict("{\"name\":\"a\",\"tags\":[1]}", &p), "invalid_type");
-	ck_assert_str_eq(verdict("{\"name\":\"a\",\"tags\":[\"blue\"]}", &p), "invalid_field");
-	ck_assert_str_ne(verdict("{\"name\":\"a\",\"tags\":[\"red\",\"red\",\"red\"]}", &p), "");
-	ck_assert_str_eq(verdict("{\"name\":\"a\",\"colour\":\"blue\"}", &p), "invalid_field");
-	ck_assert_str_eq(verdict("{\"name\":\"a\",\"note\":\"abcd\"}", &p), "field_too_long");
+	ck_assert_uint_eq(utf8_length(""), 0);
+	ck_assert_uint_eq(utf8_length("\xc3\xa9t\xc3\xa9"), 3);
+	ck_assert_uint_eq(utf8_length("\xf0\x9f\x98\x80\xe2\x82\xac"), 2);
+}
+END_TEST
+
+START_TEST(validation_flags)
+{
+	static const struct field_spec fields[] = {
+		{ "opt", FIELD_STRING, FIELD_NULLABLE, 0, NULL, 0, 0 },
+		{ "req", FIELD_INTEGER, FIELD_REQUIRED | FIELD_NULLABLE, 0, NULL, 0, 0 },
+		{ "plain", FIELD_STRING, 0, 0, NULL, 0, 0 },
+		{ "nonempty", FIELD_STRING, FIELD_NONEMPTY, 0, NULL, 0, 0 },
+	};
+	static const struct body_spec spec = BODY_SPEC(fields);
+	static const struct body_spec some = { fields, 1, 1 };   /* "opt" only */
+	static const char *const controls[] = {
+		"\\u0001", "\\t", "\\n", "\\r", "\\u001b", "\\u001f", "\\u007f",
+	};
+	struct problem p;
+	char text[64];
+
+	/* NULLABLE: null means absent */
+	ck_assert_str_eq(verdict_spec("{\"req\":1,\"opt\":null}", &spec, &p), "");
+	ck_assert_str_eq(verdict_spec("{\"req\":null}", &spec, &p), "missing_field");
+	ck_assert_str_eq(p.field, "req");
+	ck_assert_str_eq(verdict_spec("{\"req\":1,\"plain\":null}", &spec, &p), "invalid_type");
+	ck_assert_str_eq(p.field, "plain");
+	ck_assert_str_eq(verdict_spec("{\"req\":1,\"opt\":false}", &spec, &p), "invalid_type");
+
+	/* NONEMPTY: not empty nor only white space */
+	ck_assert_str_eq(verdict("{\"name\":\"\"}", &p), "empty_field");
+	ck_assert_str_eq(p.field, "name");
+	ck_assert_str_eq(verdict("{\"name\":\"   \"}", &p), "empty_field");
+	ck_assert_str_eq(verdict_spec("{\"req\":1,\"nonempty\":\" \\t\\n\"}", &spec, &p),
+	    "empty_field");
+	ck_assert_str_eq(verdict_spec("{\"req\":1,\"nonempty\":\" x \"}", &spec, &p), "");
+	ck_assert_str_eq(verdict_spec("{\"req\":1,\"plain\":\"\"}", &spec, &p), "");
+
+	/* PRINTABLE: no C0 control characters nor DEL */
+	for (size_t i = 0; i < NELEM(controls); i++) {
+		snprintf(text, sizeof(text), "{\"name\":\"a%sb\"}", controls[i]);
+		ck_assert_msg(!strcmp(verdict(text, &p), "invalid_field"), "%s accepted", text);
+		ck_assert_str_eq(p.field, "name");
+		/* the same text in a field without the flag is fine */
+		snprintf(text, sizeof(text), "{\"req\":1,\"plain\":\"a%sb\"}", controls[i]);
+		ck_assert_str_eq(verdict_spec(text, &spec, &p), "");
+	}
+	ck_assert_str_eq(verdict("{\"name\":\"a~ \\u00e9\"}", &p), "");
+	ck_assert(text_printable("plain text, \xc3\xa9 \xf0\x9f\x98\x80"));
+	ck_assert(!text_printable("bell\a"));
+	ck_assert(text_blank(""));
+	ck_assert(text_blank(" \t\n"));
+	ck_assert(!text_blank(" x "));
+
+	/* at_least_one: an empty object is refused */
+	ck_assert_str_eq(verdict_spec("{}", &some, &p), "empty_body");
+	ck_assert_str_eq(verdict_spec("{\"opt\":\"x\"}", &some, &p), "");
 }
 END_TEST
 
 START_TEST(json_body_parsing)
 {
+	static const struct {
+		const char *text;
+		const char *code;
+	} bad[] = {
+		{ "{\"a\":", "invalid_json" },
+		{ "{\"a\":1} x", "invalid_json" },
+		{ "{\"a\":1}{}", "invalid_json" },
+		{ "{'a':1}", "invalid_json" },
+		{ "{\"a\":1,}", "invalid_json" },
+		{ "[1]", "invalid_json" },
+		{ "\"x\"", "invalid_json" },
+		{ "42", "invalid_json" },
+		{ "null", "invalid_json" },
+		{ " ", "invalid_json" },
+		{ "{\"a\":1,\"a\":2}", "invalid_json" },
+		{ "{\"a\":\"\\u0000\"}", "invalid_json" },
+		{ "{\"a\":\"\xff\"}", "invalid_utf8" },
+		{ "{\"a\":\"\xc0\xaf\"}", "invalid_utf8" },          /* overlong '/' */
+		{ "{\"a\":\"\xed\xa0\x80\"}", "invalid_utf8" },      /* surrogate */
+		{ "{\"a\":\"\xe2\x82\"}", "invalid_utf8" },          /* cut short */
+		{ "{\"\xff\":1}", "invalid_utf8" },
+	};
 	struct problem p;
 	json_t *v;
 
+	/* an empty body is an empty object */
 	v = parse_json_body("", 0, &p);
 	ck_assert(json_is_object(v) && json_object_size(v) == 0);
 	json_decref(v);
-	ck_assert_ptr_null(parse_json_body("{\"a\":", 5, &p));
-	ck_assert_str_eq(p.code, "invalid_json");
-	ck_assert_ptr_null(parse_json_body("[1]", 3, &p));
-	ck_assert_str_eq(p.code, "invalid_json");
+	v = parse_json_body(NULL, 0, &p);
+	ck_assert(json_is_object(v) && json_object_size(v) == 0);
+	json_decref(v);
+	v = parse_json_body(" {\"a\":[1,2]}\n", 13, &p);
+	ck_assert(json_is_object(v));
+	ck_assert_uint_eq(json_array_size(json_object_get(v, "a")), 2);
+	json_decref(v);
+
+	for (size_t i = 0; i < NELEM(bad); i++) {
+		memset(&p, 0, sizeof(p));
+		v = parse_json_body(bad[i].text, strlen(bad[i].text), &p);
+		ck_assert_msg(v == NULL, "accepted %s", bad[i].text);
+		ck_assert_int_eq(p.status, 400);
+		ck_assert_msg(!strcmp(p.code, bad[i].code), "%s gave %s", bad[i].text, p.code);
+	}
+	parse_json_body("[1]", 3, &p);
 	ck_assert(strstr(p.detail, "object") != NULL);
-	ck_assert_ptr_null(parse_json_body("\"x\"", 3, &p));
-	ck_assert(strstr(p.detail, "object") != NULL);
-	ck_assert_ptr_null(parse_json_body("{\"a\":\"\xff\"}", 8, &p));
-	ck_assert_str_eq(p.code, "invalid_utf8");
-	ck_assert_ptr_null(parse_json_body("{\"a\":1,\"a\":2}", 13, &p));
-	ck_assert_str_eq(p.code, "invalid_json");
-	ck_assert_uint_eq(utf8_length("\xc3\xa9t\xc3\xa9"), 3);
-	ck_assert(text_blank(" \t\n"));
-	ck_assert(!text_blank(" x "));
-	ck_assert(text_printable("plain text, \xc3\xa9"));
-	ck_assert(!text_printable("bell\a"));
+	/* len is honoured: a body is not read past its length */
+	v = parse_json_body("{}garbage", 2, &p);
+	ck_assert(json_is_object(v));
+	json_decref(v);
 }
 END_TEST
 
@@ -347,59 +850,162 @@ static const struct route test_routes[] = {
 	{ "GET", "/v1/things/{id}", dummy, 0, 0, NULL },
 	{ "DELETE", "/v1/things/{id}", dummy, 0, 0, NULL },
 	{ "POST", "/v1/things/{id}/parts/{part}", dummy, 0, 0, NULL },
+	{ "GET", "/v1/things/special", dummy, 0, 0, NULL },
 };
 
-START_TEST(routing)
+static const char *params[REQUEST_MAX_PARAMS];
+static char parambuf[256], allow[128];
+
+static enum route_match
+route(const char *method, const char *path, const struct route **found)
+{
+	return router_find(test_routes, NELEM(test_routes), method, path, found,
+	    params, REQUEST_MAX_PARAMS, parambuf, sizeof(parambuf), allow, sizeof(allow));
+}
+
+START_TEST(routing_matches_patterns)
 {
 	const struct route *found;
-	const char *params[REQUEST_MAX_PARAMS];
-	char buf[256], allow[128];
-	size_t n = sizeof(test_routes) / sizeof(test_routes[0]);
 
-	ck_assert_int_eq(router_find(test_routes, n, "GET", "/v1/things/abc", &found,
-	    params, REQUEST_MAX_PARAMS, buf, sizeof(buf), allow, sizeof(allow)), ROUTE_FOUND);
+	ck_assert_int_eq(route("GET", "/v1/things/abc", &found), ROUTE_FOUND);
 	ck_assert_ptr_eq(found, &test_routes[2]);
 	ck_assert_str_eq(params[0], "abc");
-	ck_assert_int_eq(router_find(test_routes, n, "POST", "/v1/things/a/parts/b", &found,
-	    params, REQUEST_MAX_PARAMS, buf, sizeof(buf), allow, sizeof(allow)), ROUTE_FOUND);
+	ck_assert_int_eq(route("DELETE", "/v1/things/abc", &found), ROUTE_FOUND);
+	ck_assert_ptr_eq(found, &test_routes[3]);
+	ck_assert_int_eq(route("POST", "/v1/things/a/parts/b", &found), ROUTE_FOUND);
+	ck_assert_ptr_eq(found, &test_routes[4]);
 	ck_assert_str_eq(params[0], "a");
 	ck_assert_str_eq(params[1], "b");
-	ck_assert_int_eq(router_find(test_routes, n, "PUT", "/v1/things/abc", &found,
-	    params, REQUEST_MAX_PARAMS, buf, sizeof(buf), allow, sizeof(allow)), ROUTE_NO_METHOD);
-	ck_assert(strstr(allow, "GET") && strstr(allow, "DELETE") && strstr(allow, "HEAD") &&
-	    strstr(allow, "OPTIONS"));
-	ck_assert(strstr(allow, "POST") == NULL);
-	ck_assert_int_eq(router_find(test_routes, n, "GET", "/v1/thing", &found,
-	    params, REQUEST_MAX_PARAMS, buf, sizeof(buf), allow, sizeof(allow)), ROUTE_NO_PATH);
-	ck_assert_int_eq(router_find(test_routes, n, "GET", "/v1/things/a/b", &found,
-	    params, REQUEST_MAX_PARAMS, buf, sizeof(buf), allow, sizeof(allow)), ROUTE_NO_PATH);
-	/* an empty {id} segment is no match; one trailing slash is tolerated */
-	ck_assert_int_eq(router_find(test_routes, n, "POST", "/v1/things//parts/x", &found,
-	    params, REQUEST_MAX_PARAMS, buf, sizeof(buf), allow, sizeof(allow)), ROUTE_NO_PATH);
-	ck_assert_int_eq(router_find(test_routes, n, "GET", "/v1/things/", &found,
-	    params, REQUEST_MAX_PARAMS, buf, sizeof(buf), allow, sizeof(allow)), ROUTE_FOUND);
+	ck_assert_int_eq(route("POST", "/v1/things", &found), ROUTE_FOUND);
+	ck_assert_ptr_eq(found, &test_routes[0]);
+	/* HEAD is served by the GET route */
+	ck_assert_int_eq(route("HEAD", "/v1/things/abc", &found), ROUTE_FOUND);
+	ck_assert_ptr_eq(found, &test_routes[2]);
+	/* the first matching row wins: {id} before the literal segment */
+	ck_assert_int_eq(route("GET", "/v1/things/special", &found), ROUTE_FOUND);
+	ck_assert_ptr_eq(found, &test_routes[2]);
+	/* one trailing slash is tolerated */
+	ck_assert_int_eq(route("GET", "/v1/things/", &found), ROUTE_FOUND);
 	ck_assert_ptr_eq(found, &test_routes[1]);
+	ck_assert_int_eq(route("GET", "/v1/things/abc/", &found), ROUTE_FOUND);
+	ck_assert_str_eq(params[0], "abc");
+}
+END_TEST
+
+START_TEST(routing_404_and_405)
+{
+	static const char *const unknown[] = {
+		"/v1/thing", "/v1/thingsx", "/v1/things/a/b", "/v1/things//parts/x",
+		"/v1/things/a/parts", "/v1/things/a/parts/b/c", "/", "",
+		"/v1/things//", "v1/things", "/V1/things",
+	};
+	const struct route *found;
+
+	for (size_t i = 0; i < NELEM(unknown); i++) {
+		ck_assert_msg(route("GET", unknown[i], &found) == ROUTE_NO_PATH,
+		    "%s matched", unknown[i]);
+		ck_assert_msg(route("POST", unknown[i], &found) == ROUTE_NO_PATH,
+		    "%s matched", unknown[i]);
+		ck_assert_ptr_null(found);
+	}
+	/* a known path with another method: 405 and the methods it takes */
+	ck_assert_int_eq(route("PUT", "/v1/things/abc", &found), ROUTE_NO_METHOD);
+	ck_assert_ptr_null(found);
+	ck_assert_str_eq(allow, "GET, HEAD, DELETE, OPTIONS");
+	ck_assert_int_eq(route("DELETE", "/v1/things", &found), ROUTE_NO_METHOD);
+	ck_assert_str_eq(allow, "POST, GET, HEAD, OPTIONS");
+	ck_assert_int_eq(route("GET", "/v1/things/a/parts/b", &found), ROUTE_NO_METHOD);
+	ck_assert_str_eq(allow, "POST, OPTIONS");
+	ck_assert_int_eq(route("HEAD", "/v1/things/a/parts/b", &found), ROUTE_NO_METHOD);
+	/* methods are case-sensitive */
+	ck_assert_int_eq(route("get", "/v1/things", &found), ROUTE_NO_METHOD);
+	/* found routes fill Allow too */
+	ck_assert_int_eq(route("GET", "/v1/things", &found), ROUTE_FOUND);
+	ck_assert_str_eq(allow, "POST, GET, HEAD, OPTIONS");
 }
 END_TEST
 
 /*
  * scope
  */
-START_TEST(scopes)
+START_TEST(scope_names_and_bits)
 {
-	json_t *names;
+	unsigned all = 0;
 
 	ck_assert_uint_eq(scope_from_name("killswitch:check"), SCOPE_KILLSWITCH_CHECK);
+	ck_assert_uint_eq(scope_from_name("platform:admin"), SCOPE_PLATFORM_ADMIN);
 	ck_assert_uint_eq(scope_from_name("nope"), 0);
-	ck_assert((scope_from_name("*") & SCOPE_PLATFORM_ADMIN) == 0);
-	ck_assert((scope_from_name("*") & SCOPE_KEYS_ADMIN) != 0);
-	names = json_pack("[s,s]", "agents:read", "platform:admin");
-	ck_assert_int_eq(scope_mask_from_json(names), SCOPE_AGENTS_READ | SCOPE_PLATFORM_ADMIN);
+	ck_assert_uint_eq(scope_from_name(""), 0);
+	ck_assert_uint_eq(scope_from_name("Agents:read"), 0);
+	ck_assert_uint_eq(scope_from_name("agents:read "), 0);
+	ck_assert_uint_eq(scope_from_name("agents:*"), 0);
+	/* every listed name is one distinct bit, and its name round-trips */
+	for (size_t i = 0; scope_names[i]; i++) {
+		unsigned bit = scope_from_name(scope_names[i]);
+
+		if (!strcmp(scope_names[i], "*"))
+			continue;
+		ck_assert_msg(bit != 0 && (bit & (bit - 1)) == 0, "%s", scope_names[i]);
+		ck_assert((all & bit) == 0);
+		all |= bit;
+		ck_assert_str_eq(scope_name(bit), scope_names[i]);
+	}
+	ck_assert_uint_eq(all, SCOPE_ALL_TENANT | SCOPE_PLATFORM_ADMIN);
+	ck_assert_str_eq(scope_name(0), "?");
+	ck_assert_str_eq(scope_name(SCOPE_AGENTS_READ | SCOPE_AGENTS_WRITE), "?");
+}
+END_TEST
+
+START_TEST(scope_star_is_every_tenant_scope)
+{
+	unsigned star = scope_from_name("*");
+
+	ck_assert_uint_eq(star, SCOPE_ALL_TENANT);
+	ck_assert((star & SCOPE_PLATFORM_ADMIN) == 0);
+	for (unsigned bit = SCOPE_AGENTS_READ; bit < SCOPE_PLATFORM_ADMIN; bit <<= 1)
+		ck_assert_msg((star & bit) == bit, "* lacks %s", scope_name(bit));
+}
+END_TEST
+
+/* The mask of a JSON list written as text. */
+static long
+mask_of(const char *text)
+{
+	json_error_t err;
+	json_t *names = json_loads(text, JSON_DECODE_ANY, &err);
+	long mask;
+
+	ck_assert_ptr_nonnull(names);
+	mask = scope_mask_from_json(names);
 	json_decref(names);
-	names = json_pack("[s,s]", "agents:read", "agents:teleport");
-	ck_assert_int_lt(scope_mask_from_json(names), 0);
-	json_decref(names);
-	ck_assert_str_eq(scope_name(SCOPE_KILLSWITCH_WRITE), "killswitch:write");
+	return mask;
+}
+
+START_TEST(scope_lists)
+{
+	long star;
+
+	ck_assert_int_eq(mask_of("[\"agents:read\",\"platform:admin\"]"),
+	    SCOPE_AGENTS_READ | SCOPE_PLATFORM_ADMIN);
+	ck_assert_int_eq(mask_of("[\"agents:read\",\"agents:read\"]"), SCOPE_AGENTS_READ);
+	ck_assert_int_eq(mask_of("[]"), 0);
+	ck_assert_int_eq(mask_of("[\"*\"]"), SCOPE_ALL_TENANT);
+	ck_assert_int_eq(mask_of("[\"*\",\"platform:admin\"]"),
+	    SCOPE_ALL_TENANT | SCOPE_PLATFORM_ADMIN);
+	/* one unknown or non-string name spoils the list */
+	ck_assert_int_lt(mask_of("[\"agents:read\",\"agents:teleport\"]"), 0);
+	ck_assert_int_lt(mask_of("[\"agents:read\",7]"), 0);
+	ck_assert_int_lt(mask_of("[null]"), 0);
+	ck_assert_int_lt(mask_of("\"agents:read\""), 0);
+	ck_assert_int_lt(mask_of("{\"agents:read\":true}"), 0);
+	ck_assert_int_lt(scope_mask_from_json(NULL), 0);
+
+	/* subsets, as the pipeline (needed) and key creation (granted) use them */
+	star = mask_of("[\"*\"]");
+	ck_assert((mask_of("[\"killswitch:write\",\"audit:read\"]") & ~star) == 0);
+	ck_assert((mask_of("[\"keys:admin\",\"platform:admin\"]") & ~star) != 0);
+	ck_assert((mask_of("[\"killswitch:check\"]") &
+	    ~mask_of("[\"killswitch:write\"]")) != 0);   /* write does not imply check */
 }
 END_TEST
 
@@ -415,11 +1021,39 @@ load_conf_text(const char *text, struct conf *c, char *err, size_t errlen)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
-	conf_defaults(c);
+	err[0] = '\0';
 	rc = conf_load(c, path, err, errlen);
 	unlink(path);
 	return rc;
 }
+
+START_TEST(conf_defaults_are_documented)
+{
+	struct conf c, loaded;
+	char err[256];
+
+	memset(&c, 0xa5, sizeof(c));
+	conf_defaults(&c);
+	ck_assert_str_eq(c.data_dir, "./var");
+	ck_assert_uint_eq(c.max_body, 65536);
+	ck_assert_uint_eq(c.argon2_t_cost, 2);
+	ck_assert_uint_eq(c.argon2_m_cost_kib, 19456);
+	ck_assert_uint_eq(c.argon2_parallelism, 1);
+	ck_assert_uint_eq(c.rate_limit_per_minute, 30);
+	ck_assert_uint_eq(c.rate_limit_burst, 30);
+	ck_assert_uint_eq(c.check_rate_limit_per_minute, 0);
+	ck_assert_int_eq(c.audit_syslog, 0);
+	ck_assert_str_eq(c.audit_jsonl, "");
+
+	/* an empty file gives the defaults */
+	unsetenv("ANDON_DATA");
+	ck_assert_int_eq(load_conf_text("", &loaded, err, sizeof(err)), 0);
+	ck_assert_mem_eq(&loaded, &c, sizeof(c));
+	ck_assert_int_eq(load_conf_text("# only a comment\n\n   \n", &loaded, err,
+	    sizeof(err)), 0);
+	ck_assert_mem_eq(&loaded, &c, sizeof(c));
+}
+END_TEST
 
 START_TEST(conf_file)
 {
@@ -428,78 +1062,313 @@ START_TEST(conf_file)
 
 	unsetenv("ANDON_DATA");
 	ck_assert_int_eq(load_conf_text("# comment\nmax_body = 1024\n\nargon2_t_cost=3\n"
-	    "audit_jsonl = /tmp/x.jsonl\n", &c, err, sizeof(err)), 0);
+	    "audit_jsonl = /tmp/x.jsonl\n  rate_limit_burst\t=\t7  # trailing comment\n"
+	    "audit_syslog = yes\ndata_dir = /var/lib/andon\n", &c, err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.max_body, 1024);
 	ck_assert_uint_eq(c.argon2_t_cost, 3);
-	ck_assert_uint_eq(c.rate_limit_per_minute, 30);
+	ck_assert_uint_eq(c.rate_limit_burst, 7);
+	ck_assert_uint_eq(c.rate_limit_per_minute, 30);   /* untouched default */
 	ck_assert_str_eq(c.audit_jsonl, "/tmp/x.jsonl");
+	ck_assert_str_eq(c.data_dir, "/var/lib/andon");
+	ck_assert_int_eq(c.audit_syslog, 1);
+	ck_assert_int_eq(load_conf_text("audit_syslog = no\n", &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.audit_syslog, 0);
+	/* bounds are inclusive */
+	ck_assert_int_eq(load_conf_text("argon2_t_cost = 100\nargon2_t_cost = 1\n",
+	    &c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.argon2_t_cost, 1);   /* the last line wins */
 
-	ck_assert_int_ne(load_conf_text("max_bodyy = 1\n", &c, err, sizeof(err)), 0);
-	ck_assert(strstr(err, "max_bodyy") != NULL);
-	ck_assert_int_ne(load_conf_text("max_body = lots\n", &c, err, sizeof(err)), 0);
-	ck_assert_int_ne(load_conf_text("max_body = -1\n", &c, err, sizeof(err)), 0);
-	ck_assert_int_ne(load_conf_text("max_body\n", &c, err, sizeof(err)), 0);
-
+	/* ANDON_DATA overrides the file */
 	setenv("ANDON_DATA", "/srv/andon", 1);
 	ck_assert_int_eq(load_conf_text("data_dir = /var/lib/andon\n", &c, err, sizeof(err)), 0);
 	ck_assert_str_eq(c.data_dir, "/srv/andon");
 	unsetenv("ANDON_DATA");
+
+	setenv("ANDON_CONF", "/etc/andon/andon.conf", 1);
+	ck_assert_str_eq(conf_default_path(), "/etc/andon/andon.conf");
+	unsetenv("ANDON_CONF");
+	ck_assert_str_eq(conf_default_path(), "conf/andon.conf");
+}
+END_TEST
+
+START_TEST(conf_refuses_bad_lines)
+{
+	static const struct {
+		const char *text;
+		const char *in_error;
+	} bad[] = {
+		{ "max_bodyy = 2048\n", "max_bodyy" },
+		{ "# ok\nmax_body = 2048\nnope = 1\n", "line 3" },
+		{ "max_body = lots\n", "max_body" },
+		{ "max_body = -1\n", "max_body" },
+		{ "max_body = 1023\n", "max_body" },          /* under the minimum */
+		{ "max_body = 2k\n", "max_body" },
+		{ "max_body = 1e4\n", "max_body" },
+		{ "max_body = \n", "max_body" },
+		{ "max_body = 99999999999999999999999\n", "max_body" },
+		{ "argon2_t_cost = 0\n", "argon2_t_cost" },
+		{ "argon2_t_cost = 101\n", "argon2_t_cost" },
+		{ "argon2_m_cost_kib = 4294967296\n", "argon2_m_cost_kib" },
+		{ "rate_limit_burst = 0\n", "rate_limit_burst" },
+		{ "checkpoint_minutes = -0\n", "checkpoint_minutes" },
+		{ "checkpoint_minutes = 1441\n", "checkpoint_minutes" },
+		{ "audit_syslog = maybe\n", "audit_syslog" },
+		{ "max_body\n", "line 1" },
+		{ "= 5\n", "line 1" },
+		{ "MAX_BODY = 2048\n", "MAX_BODY" },
+	};
+	struct conf c;
+	char err[256];
+
+	unsetenv("ANDON_DATA");
+	for (size_t i = 0; i < NELEM(bad); i++) {
+		ck_assert_msg(load_conf_text(bad[i].text, &c, err, sizeof(err)) != 0,
+		    "accepted %s", bad[i].text);
+		ck_assert_msg(strstr(err, bad[i].in_error) != NULL,
+		    "error for '%s' is '%s'", bad[i].text, err);
+	}
+	ck_assert_int_ne(conf_load(&c, "/nonexistent/andon.conf", err, sizeof(err)), 0);
+	ck_assert(strstr(err, "/nonexistent/andon.conf") != NULL);
 }
 END_TEST
 
 /*
  * store
  */
-static int
-count_scan(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
-{
-	char *seen = arg;
+struct seen {
+	char text[64];
+	int stop_after;   /* 0: never */
+	int calls;
+};
 
-	(void)klen;
-	(void)vlen;
+/* Records the last character of each key. */
+static int
+collect(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct seen *s = arg;
+	size_t n = strlen(s->text);
+
 	(void)val;
-	strncat(seen, (const char *)key + klen - 1, 1);
-	return 0;
+	(void)vlen;
+	if (n + 1 < sizeof(s->text)) {
+		s->text[n] = ((const char *)key)[klen - 1];
+		s->text[n + 1] = '\0';
+	}
+	s->calls++;
+	return s->stop_after && s->calls >= s->stop_after ? 1 : 0;
 }
 
 static int
-put_three(DB_TXN *txn, void *arg)
+failing_scan(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
-	char key[64];
+	(void)arg; (void)key; (void)klen; (void)val; (void)vlen;
+	return -42;
+}
+
+/* tenant-a's keys sit between neighbours on both sides in key order. */
+static int
+put_tenants(DB_TXN *txn, void *arg)
+{
+	static const char *const rows[][2] = {
+		{ "tenant-", "0" }, { "tenant-a", "1" }, { "tenant-a", "2" },
+		{ "tenant-a", "3" }, { "tenant-ab", "9" }, { "tenant-b", "8" },
+		{ "tenant-a\x1e", "7" },
+	};
 	int rc;
 
 	(void)arg;
-	for (int i = 1; i <= 3; i++) {
-		char suffix[2] = { (char)('0' + i), 0 };
+	for (size_t i = 0; i < NELEM(rows); i++) {
+		char key[64];
 
-		store_key(key, sizeof(key), "tenant-a", suffix, NULL);
+		/* "tenant-a\x1e" holds no separator: build it by hand */
+		snprintf(key, sizeof(key), "%s%c%s", rows[i][0], KEY_SEP, rows[i][1]);
 		if ((rc = store_put(txn, T_META, key, strlen(key), "x", 1, 0)) != 0)
 			return rc;
 	}
-	store_key(key, sizeof(key), "tenant-ab", "9", NULL);
-	return store_put(txn, T_META, key, strlen(key), "x", 1, 0);
+	/* a key equal to the bare tenant name, no separator */
+	return store_put(txn, T_META, "tenant-a", 8, "x", 1, 0);
 }
 
-START_TEST(store_keys_and_scans)
+static const char *
+scan_text(const char *tenant, int reverse, int stop_after)
 {
-	char prefix[64], seen[16] = "";
+	static struct seen s;
+	char prefix[64];
+	int len = store_key(prefix, sizeof(prefix), tenant, "", NULL);
+
+	memset(&s, 0, sizeof(s));
+	s.stop_after = stop_after;
+	ck_assert_int_eq(store_scan(NULL, T_META, prefix, (size_t)len, reverse, collect, &s), 0);
+	return s.text;
+}
+
+START_TEST(store_keys)
+{
+	char key[64];
+	unsigned char be[8];
 	int len;
+
+	len = store_key(key, sizeof(key), "a", "b", "c", NULL);
+	ck_assert_int_eq(len, 5);
+	ck_assert_mem_eq(key, "a\x1f" "b\x1f" "c", 6);
+	ck_assert_int_eq(store_key(key, sizeof(key), "solo", NULL), 4);
+	ck_assert_str_eq(key, "solo");
+	ck_assert_int_eq(store_key(key, sizeof(key), "t", "", NULL), 2);
+	ck_assert_mem_eq(key, "t\x1f", 3);
+	/* too long for the buffer, or a part holding the separator */
+	ck_assert_int_lt(store_key(key, 4, "abc", "def", NULL), 0);
+	ck_assert_int_lt(store_key(key, sizeof(key), "a\x1f" "b", "c", NULL), 0);
+	ck_assert_int_lt(store_key(key, sizeof(key), "a", "\x1f", NULL), 0);
+
+	/* big-endian sequence numbers sort as numbers */
+	store_u64_be(be, 0x0102030405060708ULL);
+	ck_assert_mem_eq(be, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	ck_assert_uint_eq(store_be_u64(be), 0x0102030405060708ULL);
+	for (uint64_t a = 1; a < (1ULL << 40); a = a * 3 + 1) {
+		unsigned char x[8], y[8];
+
+		store_u64_be(x, a);
+		store_u64_be(y, a + 1);
+		ck_assert_int_lt(memcmp(x, y, 8), 0);
+	}
+}
+END_TEST
+
+static int
+put_two(DB_TXN *txn, void *arg)
+{
+	int rc;
+
+	(void)arg;
+	if ((rc = store_put(txn, T_META, "k1", 2, "value one", 9, 0)) != 0)
+		return rc;
+	return store_put(txn, T_META, "k2", 2, "v2", 2, 0);
+}
+
+static int
+put_then_rollback(DB_TXN *txn, void *arg)
+{
+	int rc = store_put(txn, T_META, "gone", 4, "x", 1, 0);
+
+	return rc != 0 ? rc : *(int *)arg;
+}
+
+START_TEST(store_put_get_and_transactions)
+{
+	void *val;
+	size_t vlen;
+	json_t *j;
+	uint64_t count;
+	int outcome;
+
+	ck_assert_int_eq(store_get(NULL, T_META, "k1", 2, &val, &vlen, 0), DB_NOTFOUND);
+	ck_assert_int_eq(store_run(put_two, NULL), 0);
+	ck_assert_int_eq(store_get(NULL, T_META, "k1", 2, &val, &vlen, 0), 0);
+	ck_assert_uint_eq(vlen, 9);
+	ck_assert_mem_eq(val, "value one", 9);
+	free(val);
+	ck_assert_int_eq(store_exists(NULL, T_META, "k2", 2), 0);
+	ck_assert_int_eq(store_exists(NULL, T_META, "k3", 2), DB_NOTFOUND);
+	/* tables are separate */
+	ck_assert_int_eq(store_exists(NULL, T_TENANTS, "k1", 2), DB_NOTFOUND);
+	ck_assert_int_eq(store_count(T_META, &count), 0);
+	ck_assert_uint_eq(count, 2);
+
+	/* overwrite, refuse to overwrite, delete */
+	ck_assert_int_eq(store_put(NULL, T_META, "k1", 2, "new", 3, 0), 0);
+	ck_assert_int_eq(store_put(NULL, T_META, "k1", 2, "newer", 5, DB_NOOVERWRITE),
+	    DB_KEYEXIST);
+	ck_assert_int_eq(store_get(NULL, T_META, "k1", 2, &val, &vlen, 0), 0);
+	ck_assert_mem_eq(val, "new", 3);
+	ck_assert_uint_eq(vlen, 3);
+	free(val);
+	ck_assert_int_eq(store_del(NULL, T_META, "k1", 2), 0);
+	ck_assert_int_eq(store_exists(NULL, T_META, "k1", 2), DB_NOTFOUND);
+
+	/* JSON records */
+	j = json_pack("{s:s, s:i}", "name", "x", "n", 3);
+	ck_assert_int_eq(store_put_json(NULL, T_TENANTS, "org_a", j, 0), 0);
+	json_decref(j);
+	ck_assert_int_eq(store_get_json(NULL, T_TENANTS, "org_a", &j, 0), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "n")), 3);
+	json_decref(j);
+
+	/* store_run: STORE_ROLLBACK aborts quietly, an error aborts loudly */
+	outcome = STORE_ROLLBACK;
+	ck_assert_int_eq(store_run(put_then_rollback, &outcome), 0);
+	ck_assert_int_eq(store_exists(NULL, T_META, "gone", 4), DB_NOTFOUND);
+	outcome = EINVAL;
+	ck_assert_int_eq(store_run(put_then_rollback, &outcome), EINVAL);
+	ck_assert_int_eq(store_exists(NULL, T_META, "gone", 4), DB_NOTFOUND);
+	outcome = 0;
+	ck_assert_int_eq(store_run(put_then_rollback, &outcome), 0);
+	ck_assert_int_eq(store_exists(NULL, T_META, "gone", 4), 0);
+}
+END_TEST
+
+START_TEST(store_survives_reopen)
+{
+	char err[256];
 	void *val;
 	size_t vlen;
 
-	len = store_key(prefix, sizeof(prefix), "a", "b", "c", NULL);
-	ck_assert_int_eq(len, 5);
-	ck_assert_mem_eq(prefix, "a\x1f" "b\x1f" "c", 5);
-	ck_assert_int_lt(store_key(prefix, 4, "abc", "def", NULL), 0);
+	ck_assert_int_eq(store_run(put_two, NULL), 0);
+	store_close();
+	ck_assert_msg(store_open(data_dir, 8, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(store_get(NULL, T_META, "k2", 2, &val, &vlen, 0), 0);
+	ck_assert_mem_eq(val, "v2", 2);
+	free(val);
+}
+END_TEST
 
-	ck_assert_int_eq(store_run(put_three, NULL), 0);
-	len = store_key(prefix, sizeof(prefix), "tenant-a", "", NULL);
-	ck_assert_int_eq(store_scan(NULL, T_META, prefix, (size_t)len, 0, count_scan, seen), 0);
-	ck_assert_str_eq(seen, "123");   /* tenant-ab's record is not under tenant-a */
-	seen[0] = '\0';
-	ck_assert_int_eq(store_scan(NULL, T_META, prefix, (size_t)len, 1, count_scan, seen), 0);
-	ck_assert_str_eq(seen, "321");
-	ck_assert_int_eq(store_get(NULL, T_META, "nothing", 7, &val, &vlen, 0), DB_NOTFOUND);
+START_TEST(store_scans_stay_in_their_prefix)
+{
+	struct seen s;
+
+	ck_assert_int_eq(store_run(put_tenants, NULL), 0);
+	ck_assert_str_eq(scan_text("tenant-a", 0, 0), "123");
+	ck_assert_str_eq(scan_text("tenant-a", 1, 0), "321");
+	ck_assert_str_eq(scan_text("tenant-ab", 0, 0), "9");
+	ck_assert_str_eq(scan_text("tenant-ab", 1, 0), "9");
+	/* the last prefix in the table, and one with no key at all */
+	ck_assert_str_eq(scan_text("tenant-b", 1, 0), "8");
+	ck_assert_str_eq(scan_text("tenant-c", 0, 0), "");
+	ck_assert_str_eq(scan_text("tenant-c", 1, 0), "");
+	ck_assert_str_eq(scan_text("a-tenant", 1, 0), "");
+	/* a callback returning 1 stops the walk */
+	ck_assert_str_eq(scan_text("tenant-a", 0, 2), "12");
+	ck_assert_str_eq(scan_text("tenant-a", 1, 1), "3");
+	/* a callback's error is passed back */
+	ck_assert_int_eq(store_scan(NULL, T_META, "tenant", 6, 0, failing_scan, NULL), -42);
+	/* an empty prefix walks the whole table */
+	memset(&s, 0, sizeof(s));
+	ck_assert_int_eq(store_scan(NULL, T_META, "", 0, 1, collect, &s), 0);
+	ck_assert_int_eq(s.calls, 8);
+}
+END_TEST
+
+/* Reverse scans whose prefix ends in 0xff bytes (no simple successor). */
+START_TEST(store_reverse_scan_after_ff)
+{
+	static const unsigned char pre[] = { 'p', 0xff, 0xff };
+	unsigned char key[4];
+	struct seen s;
+
+	key[0] = 'p';
+	key[1] = 0xff;
+	key[2] = 0xff;
+	for (unsigned char c = '1'; c <= '3'; c++) {
+		key[3] = c;
+		ck_assert_int_eq(store_put(NULL, T_META, key, 4, "x", 1, 0), 0);
+	}
+	ck_assert_int_eq(store_put(NULL, T_META, "q", 1, "x", 1, 0), 0);
+	ck_assert_int_eq(store_put(NULL, T_META, "p\xfe" "9", 3, "x", 1, 0), 0);
+	memset(&s, 0, sizeof(s));
+	ck_assert_int_eq(store_scan(NULL, T_META, pre, sizeof(pre), 1, collect, &s), 0);
+	ck_assert_str_eq(s.text, "321");
+	memset(&s, 0, sizeof(s));
+	ck_assert_int_eq(store_scan(NULL, T_META, pre, sizeof(pre), 0, collect, &s), 0);
+	ck_assert_str_eq(s.text, "123");
 }
 END_TEST
 
@@ -508,65 +1377,135 @@ END_TEST
  */
 struct key_job {
 	struct conf conf;
+	const char *tenant;
 	json_t *scopes;
 	int64_t expires_ms;
 	char secret[APIKEY_TEXT_SIZE];
 	char key_id[32];
+	json_t *record;
 };
 
 static int
 create_key_txn(DB_TXN *txn, void *arg)
 {
 	struct key_job *j = arg;
-	json_t *rec = NULL;
-	int rc = apikey_create(txn, &j->conf, "org_test", "unit", j->scopes,
-	    j->expires_ms, NULL, j->secret, &rec);
 
-	if (rc == 0) {
-		snprintf(j->key_id, sizeof(j->key_id), "%s",
-		    json_string_value(json_object_get(rec, "id")));
-		ck_assert_ptr_null(json_object_get(rec, "hash"));
-	}
-	json_decref(rec);
-	return rc;
+	json_decref(j->record);
+	j->record = NULL;
+	return apikey_create(txn, &j->conf, j->tenant, "unit", j->scopes,
+	    j->expires_ms, NULL, j->secret, &j->record);
 }
+
+struct revoke_job {
+	const char *tenant;
+	const char *key_id;
+};
 
 static int
 revoke_key_txn(DB_TXN *txn, void *arg)
 {
-	return apikey_revoke(txn, "org_test", arg, NULL);
+	struct revoke_job *r = arg;
+
+	return apikey_revoke(txn, r->tenant, r->key_id, NULL);
 }
 
+/* Small Argon2 costs: the tests exercise the logic, not the hardness. */
 static void
-new_key(struct key_job *j, int64_t expires_ms)
+new_key(struct key_job *j, const char *tenant, const char *scopes, int64_t expires_ms)
 {
+	json_error_t err;
+
 	memset(j, 0, sizeof(*j));
 	conf_defaults(&j->conf);
 	j->conf.argon2_t_cost = 1;
 	j->conf.argon2_m_cost_kib = 64;
-	j->scopes = json_pack("[s]", "killswitch:check");
+	j->conf.argon2_parallelism = 1;
+	j->tenant = tenant;
+	j->scopes = json_loads(scopes, 0, &err);
+	ck_assert_ptr_nonnull(j->scopes);
 	j->expires_ms = expires_ms;
 	ck_assert_int_eq(store_run(create_key_txn, j), 0);
 	json_decref(j->scopes);
+	ck_assert_ptr_nonnull(j->record);
+	snprintf(j->key_id, sizeof(j->key_id), "%s",
+	    json_string_value(json_object_get(j->record, "id")));
+	json_decref(j->record);
+	j->record = NULL;
 }
+
+static int
+is_base64url(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!s[i] || !strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789-_", s[i]))
+			return 0;
+	return 1;
+}
+
+START_TEST(apikey_format_and_record)
+{
+	struct key_job j, k;
+	json_t *stored, *pub;
+	char prefix[32], *text;
+	const char *hash;
+
+	new_key(&j, "org_test", "[\"killswitch:check\",\"audit:read\"]", 0);
+	/* andon_<16 hex>_<43 base64url> */
+	ck_assert_uint_eq(strlen(j.secret), 6 + 16 + 1 + 43);
+	ck_assert(strncmp(j.secret, "andon_", 6) == 0);
+	ck_assert_uint_eq(strspn(j.secret + 6, "0123456789abcdef"), 16);
+	ck_assert_int_eq(j.secret[22], '_');
+	ck_assert(is_base64url(j.secret + 23, 43));
+	/* the id is the hex part; the prefix is safe to show */
+	ck_assert_uint_eq(strlen(j.key_id), 4 + 16);
+	ck_assert(strncmp(j.key_id, "key_", 4) == 0);
+	ck_assert_mem_eq(j.key_id + 4, j.secret + 6, 16);
+
+	/* the stored record holds an Argon2id hash, never the secret */
+	ck_assert_int_eq(store_get_json(NULL, T_APIKEYS, j.key_id, &stored, 0), 0);
+	hash = json_string_value(json_object_get(stored, "hash"));
+	ck_assert_ptr_nonnull(hash);
+	ck_assert(strncmp(hash, "$argon2id$", 10) == 0);
+	ck_assert(strstr(hash, "m=64,t=1,p=1") != NULL);
+	text = json_dumps(stored, 0);
+	ck_assert_ptr_nonnull(text);
+	ck_assert(strstr(text, j.secret + 23) == NULL);
+	free(text);
+	snprintf(prefix, sizeof(prefix), "%.22s", j.secret);
+	ck_assert_str_eq(json_string_value(json_object_get(stored, "prefix")), prefix);
+	ck_assert_str_eq(json_string_value(json_object_get(stored, "tenant")), "org_test");
+	ck_assert(json_is_null(json_object_get(stored, "revoked_at")));
+	pub = apikey_public(stored);
+	ck_assert_ptr_null(json_object_get(pub, "hash"));
+	ck_assert_str_eq(json_string_value(json_object_get(pub, "id")), j.key_id);
+	json_decref(pub);
+	json_decref(stored);
+
+	/* two keys never share an id or a secret */
+	new_key(&k, "org_test", "[\"killswitch:check\"]", 0);
+	ck_assert_str_ne(j.key_id, k.key_id);
+	ck_assert_str_ne(j.secret + 23, k.secret + 23);
+}
+END_TEST
 
 START_TEST(apikey_lifecycle)
 {
 	struct principal who;
 	struct problem p;
 	struct key_job j;
+	struct revoke_job rv;
 	char wrong[APIKEY_TEXT_SIZE];
 	unsigned long calls;
 
-	new_key(&j, 0);
-	ck_assert_uint_eq(strlen(j.secret), 6 + 16 + 1 + 43);
-	ck_assert(strncmp(j.secret, "andon_", 6) == 0);
+	new_key(&j, "org_test", "[\"killswitch:check\",\"agents:read\"]", 0);
 
 	calls = apikey_argon2_calls();
 	ck_assert_int_eq(apikey_authenticate(&j.conf, j.secret, &who, &p), 0);
 	ck_assert_str_eq(who.tenant, "org_test");
 	ck_assert_str_eq(who.key_id, j.key_id);
-	ck_assert_uint_eq(who.scopes, SCOPE_KILLSWITCH_CHECK);
+	ck_assert_str_eq(who.name, "unit");
+	ck_assert_uint_eq(who.scopes, SCOPE_KILLSWITCH_CHECK | SCOPE_AGENTS_READ);
 	ck_assert_uint_eq(apikey_argon2_calls(), calls + 1);
 	/* the second request is served by the cache: no Argon2 */
 	ck_assert_int_eq(apikey_authenticate(&j.conf, j.secret, &who, &p), 0);
@@ -574,19 +1513,42 @@ START_TEST(apikey_lifecycle)
 
 	/* a wrong secret with the right key id is refused, cache or not */
 	snprintf(wrong, sizeof(wrong), "%s", j.secret);
-	wrong[strlen(wrong) - 1] = wrong[strlen(wrong) - 1] == 'A' ? 'B' : 'A';
+	wrong[30] = wrong[30] == 'A' ? 'B' : 'A';
+	memset(&p, 0, sizeof(p));
 	ck_assert_int_ne(apikey_authenticate(&j.conf, wrong, &who, &p), 0);
 	ck_assert_int_eq(p.status, 401);
+	ck_assert_str_eq(p.code, "unauthorized");
+	/* malformed keys and unknown ids */
 	ck_assert_int_ne(apikey_authenticate(&j.conf, "andon_zz", &who, &p), 0);
 	ck_assert_int_ne(apikey_authenticate(&j.conf, "", &who, &p), 0);
-	/* the right secret still works after a wrong one */
+	ck_assert_int_ne(apikey_authenticate(&j.conf, NULL, &who, &p), 0);
+	snprintf(wrong, sizeof(wrong), "%s", j.secret);
+	wrong[6] = wrong[6] == '0' ? '1' : '0';   /* another id, same secret */
+	ck_assert_int_ne(apikey_authenticate(&j.conf, wrong, &who, &p), 0);
+	snprintf(wrong, sizeof(wrong), "%s", j.secret);
+	strcat(wrong, "x");                                 /* one char longer */
+	ck_assert_int_ne(apikey_authenticate(&j.conf, wrong, &who, &p), 0);
+	snprintf(wrong, sizeof(wrong), "%s", j.secret);
+	wrong[40] = '=';                                    /* not base64url */
+	ck_assert_int_ne(apikey_authenticate(&j.conf, wrong, &who, &p), 0);
+	/* the right secret still works after wrong ones */
+	ck_assert_int_eq(apikey_authenticate(&j.conf, j.secret, &who, &p), 0);
+
+	/* another tenant cannot revoke it */
+	rv.tenant = "org_other";
+	rv.key_id = j.key_id;
+	ck_assert_int_eq(store_run(revoke_key_txn, &rv), DB_NOTFOUND);
 	ck_assert_int_eq(apikey_authenticate(&j.conf, j.secret, &who, &p), 0);
 
 	/* revoked: refused on the very next request although cached */
-	ck_assert_int_eq(store_run(revoke_key_txn, j.key_id), 0);
+	rv.tenant = "org_test";
+	ck_assert_int_eq(store_run(revoke_key_txn, &rv), 0);
+	memset(&p, 0, sizeof(p));
 	ck_assert_int_ne(apikey_authenticate(&j.conf, j.secret, &who, &p), 0);
 	ck_assert_int_eq(p.status, 401);
-	ck_assert_int_eq(store_run(revoke_key_txn, j.key_id), DB_KEYEXIST);
+	ck_assert(strstr(p.detail, "revoked") != NULL);
+	ck_assert_int_ne(apikey_authenticate(&j.conf, j.secret, &who, &p), 0);
+	ck_assert_int_eq(store_run(revoke_key_txn, &rv), DB_KEYEXIST);
 }
 END_TEST
 
@@ -594,32 +1556,78 @@ START_TEST(apikey_expiry)
 {
 	struct principal who;
 	struct problem p;
-	struct key_job j;
+	struct key_job j, past;
 
-	new_key(&j, clock_now_ms() + 1500);
+	new_key(&j, "org_test", "[\"killswitch:check\"]", clock_now_ms() + 1500);
 	ck_assert_int_eq(apikey_authenticate(&j.conf, j.secret, &who, &p), 0);
+	ck_assert_int_eq(apikey_authenticate(&j.conf, j.secret, &who, &p), 0);  /* cached */
 	usleep(1600 * 1000);
+	memset(&p, 0, sizeof(p));
 	ck_assert_int_ne(apikey_authenticate(&j.conf, j.secret, &who, &p), 0);
+	ck_assert_int_eq(p.status, 401);
+	ck_assert(strstr(p.detail, "expired") != NULL);
+
+	/* already expired when created: never accepted */
+	new_key(&past, "org_test", "[\"killswitch:check\"]", clock_now_ms() - 1000);
+	ck_assert_int_ne(apikey_authenticate(&past.conf, past.secret, &who, &p), 0);
 	ck_assert(strstr(p.detail, "expired") != NULL);
 }
 END_TEST
 
+START_TEST(apikey_cache_follows_the_record)
+{
+	struct principal who;
+	struct problem p;
+	struct key_job j;
+	json_t *rec;
+
+	new_key(&j, "org_test", "[\"agents:read\"]", 0);
+	ck_assert_int_eq(apikey_authenticate(&j.conf, j.secret, &who, &p), 0);
+	ck_assert_int_eq(apikey_authenticate(&j.conf, j.secret, &who, &p), 0);  /* cached */
+	ck_assert_uint_eq(who.scopes, SCOPE_AGENTS_READ);
+	/* the record changes behind the cache's back, to a record of the very
+	 * same length: the new scopes apply at once */
+	ck_assert_int_eq(store_get_json(NULL, T_APIKEYS, j.key_id, &rec, 0), 0);
+	json_object_set_new(rec, "scopes", json_pack("[s]", "agents:kill"));
+	ck_assert_int_eq(store_put_json(NULL, T_APIKEYS, j.key_id, rec, 0), 0);
+	json_decref(rec);
+	ck_assert_int_eq(apikey_authenticate(&j.conf, j.secret, &who, &p), 0);
+	ck_assert_uint_eq(who.scopes, SCOPE_AGENTS_KILL);
+	/* an expiry set later is honoured at once */
+	ck_assert_int_eq(store_get_json(NULL, T_APIKEYS, j.key_id, &rec, 0), 0);
+	json_object_set_new(rec, "expires_at", json_string("2020-01-01T00:00:00.000Z"));
+	ck_assert_int_eq(store_put_json(NULL, T_APIKEYS, j.key_id, rec, 0), 0);
+	json_decref(rec);
+	ck_assert_int_ne(apikey_authenticate(&j.conf, j.secret, &who, &p), 0);
+	/* a deleted key is gone */
+	ck_assert_int_eq(store_del(NULL, T_APIKEYS, j.key_id, strlen(j.key_id)), 0);
+	ck_assert_int_ne(apikey_authenticate(&j.conf, j.secret, &who, &p), 0);
+}
+END_TEST
+
 /*
- * audit and transparency log
+ * audit
  */
 static int
 append_events(DB_TXN *txn, void *arg)
 {
 	int n = *(int *)arg, rc;
 	char receipt[64], target[16];
+	uint64_t before;
 
+	if ((rc = audit_head(txn, &before, NULL, 0)) != 0)
+		return rc;
 	for (int i = 0; i < n; i++) {
+		char want[TLOG_RECEIPT_ID_SIZE];
+
 		snprintf(target, sizeof(target), "t-%d", i);
 		struct audit_entry e = { i % 2 ? "org_a" : "org_b", "killswitch.activated",
 		    NULL, NULL, "agent", target, "unit test", NULL };
 		if ((rc = audit_append(txn, &e, receipt, sizeof(receipt))) != 0)
 			return rc;
-		ck_assert(strncmp(receipt, "rcpt_", 5) == 0);
+		/* the receipt names the event's leaf: seq - 1 */
+		tlog_receipt_id(before + (uint64_t)i, want);
+		ck_assert_str_eq(receipt, want);
 	}
 	return 0;
 }
@@ -639,32 +1647,127 @@ append_n(int n)
 	audit_flush_pending();
 }
 
-START_TEST(audit_chain_detects_tampering)
+static int
+append_then_fail(DB_TXN *txn, void *arg)
 {
-	unsigned char key[8];
-	uint64_t events;
-	char why[256], *text;
+	int n = 1, rc = append_events(txn, &n);
+
+	(void)arg;
+	return rc != 0 ? rc : STORE_ROLLBACK;
+}
+
+/* Rewrites stored event seq through fn; with rehash its own hash too. */
+static void
+rewrite_event(uint64_t seq, const char *reason, int rehash)
+{
+	unsigned char key[8], digest[crypto_hash_sha256_BYTES];
+	char hex[65], *text;
 	json_t *event;
 
-	append_n(7);
-	ck_assert_int_eq(audit_verify_all(&events, why, sizeof(why)), 0);
-	ck_assert_uint_eq(events, 7);
-
-	/* rewrite the reason of event 3, keeping everything else */
-	ck_assert_int_eq(audit_get(NULL, 3, &event), 0);
+	ck_assert_int_eq(audit_get(NULL, seq, &event), 0);
 	ck_assert(audit_event_hash_ok(event));
-	json_object_set_new(event, "reason", json_string("nothing to see"));
+	json_object_set_new(event, "reason", json_string(reason));
 	ck_assert(!audit_event_hash_ok(event));
-	text = json_dumps(event, JSON_COMPACT);
-	store_u64_be(key, 3);
+	if (rehash) {
+		/* a careful forger recomputes the event's own hash */
+		json_object_del(event, "hash");
+		text = tlog_canonical(event);
+		crypto_hash_sha256(digest, (unsigned char *)text, strlen(text));
+		free(text);
+		sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+		json_object_set_new(event, "hash", json_string(hex));
+		ck_assert(audit_event_hash_ok(event));
+	}
+	text = tlog_canonical(event);
+	store_u64_be(key, seq);
 	ck_assert_int_eq(store_put(NULL, T_AUDIT, key, 8, text, strlen(text), 0), 0);
 	free(text);
 	json_decref(event);
+}
+
+START_TEST(audit_chain_verifies)
+{
+	uint64_t events, seq;
+	char why[256] = "", head[65];
+	json_t *e1, *e2;
+
+	append_n(7);
+	ck_assert_msg(audit_verify_all(&events, why, sizeof(why)) == 0, "%s", why);
+	ck_assert_uint_eq(events, 7);
+	append_n(3);
+	ck_assert_msg(audit_verify_all(&events, why, sizeof(why)) == 0, "%s", why);
+	ck_assert_uint_eq(events, 10);
+
+	/* the chain: each event names its predecessor's hash */
+	ck_assert_int_eq(audit_get(NULL, 1, &e1), 0);
+	ck_assert_int_eq(audit_get(NULL, 2, &e2), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(e1, "prev_hash")),
+	    "0000000000000000000000000000000000000000000000000000000000000000");
+	ck_assert_str_eq(json_string_value(json_object_get(e2, "prev_hash")),
+	    json_string_value(json_object_get(e1, "hash")));
+	ck_assert_int_eq(json_integer_value(json_object_get(e2, "seq")), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(e2, "tenant")), "org_a");
+	ck_assert_str_eq(json_string_value(json_object_get(e2, "reason")), "unit test");
+	json_decref(e1);
+	json_decref(e2);
+	ck_assert_int_eq(audit_head(NULL, &seq, head, sizeof(head)), 0);
+	ck_assert_uint_eq(seq, 10);
+	ck_assert_int_eq(audit_get(NULL, 10, &e1), 0);
+	ck_assert_str_eq(head, json_string_value(json_object_get(e1, "hash")));
+	json_decref(e1);
+	ck_assert_int_eq(audit_get(NULL, 11, &e1), DB_NOTFOUND);
+
+	/* events of a rolled-back transaction leave no trace */
+	ck_assert_int_eq(store_run(append_then_fail, NULL), 0);
+	audit_discard_pending();
+	ck_assert_int_eq(audit_head(NULL, &seq, NULL, 0), 0);
+	ck_assert_uint_eq(seq, 10);
+	ck_assert_msg(audit_verify_all(&events, why, sizeof(why)) == 0, "%s", why);
+}
+END_TEST
+
+START_TEST(audit_chain_empty_verifies)
+{
+	uint64_t events = 99;
+	char why[256] = "";
+
+	ck_assert_msg(audit_verify_all(&events, why, sizeof(why)) == 0, "%s", why);
+	ck_assert_uint_eq(events, 0);
+}
+END_TEST
+
+START_TEST(audit_detects_an_altered_event)
+{
+	uint64_t events;
+	char why[256];
+
+	append_n(7);
+	rewrite_event(3, "nothing to see", 0);
+	ck_assert_int_ne(audit_verify_all(&events, why, sizeof(why)), 0);
+	ck_assert(strstr(why, "3") != NULL);
+}
+END_TEST
+
+START_TEST(audit_detects_a_rehashed_event)
+{
+	uint64_t events;
+	char why[256];
+
+	/* the last event: no successor's prev_hash gives it away, the
+	 * audit head and the transparency log leaf do */
+	append_n(4);
+	rewrite_event(4, "rewritten", 1);
+	ck_assert_int_ne(audit_verify_all(&events, why, sizeof(why)), 0);
+	/* a middle one: its successor no longer chains */
+	store_teardown();
+	store_setup();
+	append_n(4);
+	rewrite_event(2, "rewritten", 1);
 	ck_assert_int_ne(audit_verify_all(&events, why, sizeof(why)), 0);
 }
 END_TEST
 
-START_TEST(audit_chain_detects_a_deleted_event)
+START_TEST(audit_detects_a_deleted_event)
 {
 	unsigned char key[8];
 	uint64_t events;
@@ -674,60 +1777,347 @@ START_TEST(audit_chain_detects_a_deleted_event)
 	store_u64_be(key, 2);
 	ck_assert_int_eq(store_del(NULL, T_AUDIT, key, 8), 0);
 	ck_assert_int_ne(audit_verify_all(&events, why, sizeof(why)), 0);
+	/* and the last one */
+	store_teardown();
+	store_setup();
+	append_n(5);
+	store_u64_be(key, 5);
+	ck_assert_int_eq(store_del(NULL, T_AUDIT, key, 8), 0);
+	ck_assert_int_ne(audit_verify_all(&events, why, sizeof(why)), 0);
 }
 END_TEST
 
-START_TEST(tlog_root_matches_the_events)
+START_TEST(audit_detects_a_tampered_log_node)
 {
-	merkle_hash leaves[9], root, level[9];
-	uint64_t size;
+	unsigned char key[9];
+	merkle_hash node;
+	uint64_t events;
+	char why[256];
+
+	append_n(6);
+	/* level 1, index 1: the node over leaves 2 and 3 */
+	key[0] = 1;
+	store_u64_be(key + 1, 1);
+	ck_assert_int_eq(tlog_node(NULL, 1, 1, node), 0);
+	node[5] ^= 0x40;
+	ck_assert_int_eq(store_put(NULL, T_TLOG, key, sizeof(key), node, sizeof(node), 0), 0);
+	ck_assert_int_ne(audit_verify_all(&events, why, sizeof(why)), 0);
+	ck_assert(strstr(why, "transparency") != NULL);
+}
+END_TEST
+
+START_TEST(audit_event_hash_checks)
+{
 	json_t *event;
 
-	append_n(9);
+	append_n(1);
+	ck_assert_int_eq(audit_get(NULL, 1, &event), 0);
+	ck_assert(audit_event_hash_ok(event));
+	/* short, long, missing or non-string hashes are refused (and the
+	 * check never reads past a short one) */
+	json_object_set_new(event, "hash", json_string("abc"));
+	ck_assert(!audit_event_hash_ok(event));
+	json_object_set_new(event, "hash", json_string(""));
+	ck_assert(!audit_event_hash_ok(event));
+	json_object_set_new(event, "hash", json_integer(7));
+	ck_assert(!audit_event_hash_ok(event));
+	json_object_del(event, "hash");
+	ck_assert(!audit_event_hash_ok(event));
+	json_decref(event);
+
+	ck_assert_int_eq(audit_get(NULL, 1, &event), 0);
+	{
+		char longer[80];
+
+		snprintf(longer, sizeof(longer), "%s00",
+		    json_string_value(json_object_get(event, "hash")));
+		json_object_set_new(event, "hash", json_string(longer));
+		ck_assert(!audit_event_hash_ok(event));
+	}
+	json_decref(event);
+}
+END_TEST
+
+/*
+ * tlog
+ */
+/* MTH over leaves[start .. start + n), exactly as RFC 9162 2.1.1 says. */
+static void
+naive_mth(const merkle_hash *leaves, uint64_t n, merkle_hash out)
+{
+	merkle_hash l, r;
+	uint64_t k = 1;
+
+	if (n == 0) {
+		crypto_hash_sha256(out, NULL, 0);
+		return;
+	}
+	if (n == 1) {
+		memcpy(out, leaves[0], MERKLE_HASH_SIZE);
+		return;
+	}
+	while (k * 2 < n)
+		k *= 2;
+	naive_mth(leaves, k, l);
+	naive_mth(leaves + k, n - k, r);
+	merkle_node_hash(l, r, out);
+}
+
+#define TLOG_EVENTS 21
+
+START_TEST(tlog_root_matches_the_events)
+{
+	merkle_hash leaves[TLOG_EVENTS], root, want, stored;
+	uint64_t size;
+
 	ck_assert_int_eq(tlog_size(NULL, &size), 0);
-	ck_assert_uint_eq(size, 9);
-	for (uint64_t i = 0; i < 9; i++) {
+	ck_assert_uint_eq(size, 0);
+	ck_assert_int_eq(tlog_root(NULL, 0, root), 0);
+	naive_mth(leaves, 0, want);
+	ck_assert_mem_eq(root, want, MERKLE_HASH_SIZE);
+
+	/* one event per transaction: every tree size from 1 up */
+	for (uint64_t n = 1; n <= TLOG_EVENTS; n++) {
+		json_t *event;
 		char *canon;
 
-		ck_assert_int_eq(audit_get(NULL, i + 1, &event), 0);
+		append_n(1);
+		ck_assert_int_eq(tlog_size(NULL, &size), 0);
+		ck_assert_uint_eq(size, n);
+		/* the leaf is the event's canonical JSON, "hash" included */
+		ck_assert_int_eq(audit_get(NULL, n, &event), 0);
 		canon = tlog_canonical(event);
-		merkle_leaf_hash(canon, strlen(canon), leaves[i]);
+		merkle_leaf_hash(canon, strlen(canon), leaves[n - 1]);
 		free(canon);
 		json_decref(event);
+		ck_assert_int_eq(tlog_node(NULL, 0, n - 1, stored), 0);
+		ck_assert_mem_eq(stored, leaves[n - 1], MERKLE_HASH_SIZE);
+
+		ck_assert_int_eq(tlog_root(NULL, n, root), 0);
+		naive_mth(leaves, n, want);
+		ck_assert_msg(memcmp(root, want, MERKLE_HASH_SIZE) == 0,
+		    "root of %d leaves differs", (int)n);
 	}
-	/* RFC 9162 MTH of 9 leaves: MTH(0..8) = H(MTH(0..8 of 8), leaf 8) */
-	memcpy(level, leaves, sizeof(leaves));
-	for (size_t n = 8; n > 1; n /= 2)
-		for (size_t i = 0; i < n / 2; i++)
-			merkle_node_hash(level[2 * i], level[2 * i + 1], level[i]);
-	merkle_node_hash(level[0], leaves[8], level[0]);
-	ck_assert_int_eq(tlog_root(NULL, 9, root), 0);
-	ck_assert_mem_eq(root, level[0], MERKLE_HASH_SIZE);
+	/* earlier roots stay computable, and consistent with the latest */
+	for (uint64_t m = 1; m < TLOG_EVENTS; m += 3) {
+		merkle_hash proof[MERKLE_MAX_PROOF], old;
+		size_t count;
+
+		ck_assert_int_eq(tlog_root(NULL, m, old), 0);
+		naive_mth(leaves, m, want);
+		ck_assert_mem_eq(old, want, MERKLE_HASH_SIZE);
+		ck_assert_int_eq(merkle_consistency_proof(tlog_node, NULL, m, TLOG_EVENTS,
+		    proof, &count), 0);
+		ck_assert(merkle_verify_consistency(m, TLOG_EVENTS, old, root, proof, count));
+	}
+	/* a batch of events in one transaction gives the same shape */
+	append_n(5);
+	ck_assert_int_eq(tlog_size(NULL, &size), 0);
+	ck_assert_uint_eq(size, TLOG_EVENTS + 5);
 }
 END_TEST
 
 START_TEST(tlog_head_signature)
 {
-	unsigned char pk[32], msg[50], sig[64];
+	unsigned char pk[32], msg[50], sig[64], pk_again[32], decoded[32];
 	merkle_hash root;
 	json_t *sth;
+	const char *text;
 	size_t len;
 
 	append_n(3);
 	ck_assert_int_eq(tlog_public_key(pk), 0);
+	ck_assert_int_eq(tlog_public_key(pk_again), 0);
+	ck_assert_mem_eq(pk, pk_again, 32);
 	ck_assert_int_eq(tlog_signed_head(3, &sth), 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(sth, "tree_size")), 3);
-	ck_assert_int_eq(sodium_base642bin(sig, sizeof(sig),
-	    json_string_value(json_object_get(sth, "signature")),
-	    strlen(json_string_value(json_object_get(sth, "signature"))), NULL, &len, NULL,
-	    sodium_base64_VARIANT_ORIGINAL), 0);
+	text = json_string_value(json_object_get(sth, "signature"));
+	ck_assert_int_eq(sodium_base642bin(sig, sizeof(sig), text, strlen(text), NULL, &len,
+	    NULL, sodium_base64_VARIANT_ORIGINAL), 0);
 	ck_assert_uint_eq(len, 64);
+	text = json_string_value(json_object_get(sth, "public_key"));
+	ck_assert_int_eq(sodium_base642bin(decoded, sizeof(decoded), text, strlen(text), NULL,
+	    &len, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+	ck_assert_mem_eq(decoded, pk, 32);
 	ck_assert_int_eq(tlog_root(NULL, 3, root), 0);
+	text = json_string_value(json_object_get(sth, "root_hash"));
+	ck_assert_int_eq(sodium_base642bin(decoded, sizeof(decoded), text, strlen(text), NULL,
+	    &len, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+	ck_assert_mem_eq(decoded, root, 32);
+
+	/* the signed message is exactly the 50 bytes of tlog.h */
 	tlog_head_message(msg, json_integer_value(json_object_get(sth, "timestamp")), 3, root);
+	ck_assert_int_eq(msg[0], 0);
+	ck_assert_int_eq(msg[1], 1);
+	ck_assert_uint_eq(store_be_u64(msg + 10), 3);
+	ck_assert_mem_eq(msg + 18, root, 32);
 	ck_assert_int_eq(crypto_sign_verify_detached(sig, msg, sizeof(msg), pk), 0);
 	msg[49] ^= 1;
 	ck_assert_int_ne(crypto_sign_verify_detached(sig, msg, sizeof(msg), pk), 0);
 	json_decref(sth);
+}
+END_TEST
+
+static json_t *
+b64_string(const unsigned char *bin, size_t len)
+{
+	char text[128];
+
+	sodium_bin2base64(text, sizeof(text), bin, len, sodium_base64_VARIANT_ORIGINAL);
+	return json_string(text);
+}
+
+/* The receipt document GET /v1/transparency/receipts/{id} serves. */
+static json_t *
+make_receipt(uint64_t index, uint64_t size)
+{
+	merkle_hash proof[MERKLE_MAX_PROOF];
+	json_t *event, *sth, *path = json_array();
+	size_t count;
+
+	ck_assert_int_eq(audit_get(NULL, index + 1, &event), 0);
+	ck_assert_int_eq(tlog_signed_head(size, &sth), 0);
+	ck_assert_int_eq(merkle_inclusion_proof(tlog_node, NULL, index, size, proof,
+	    &count), 0);
+	for (size_t i = 0; i < count; i++)
+		json_array_append_new(path, b64_string(proof[i], MERKLE_HASH_SIZE));
+	return json_pack("{s:I, s:I, s:o, s:o, s:o}", "leaf_index", (json_int_t)index,
+	    "tree_size", (json_int_t)size, "event", event, "inclusion_proof", path,
+	    "sth", sth);
+}
+
+/* Flips one bit of a base64 string member. */
+static void
+flip_b64(json_t *obj, const char *name)
+{
+	unsigned char bin[64];
+	const char *text = json_string_value(json_object_get(obj, name));
+	size_t len;
+
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_eq(sodium_base642bin(bin, sizeof(bin), text, strlen(text), NULL, &len,
+	    NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+	bin[len / 2] ^= 0x08;
+	json_object_set_new(obj, name, b64_string(bin, len));
+}
+
+START_TEST(tlog_receipts_verify_offline)
+{
+	unsigned char pk[32], other_pk[32], other_sk[64];
+	char why[256];
+	json_t *r, *bad, *event;
+
+	append_n(11);
+	ck_assert_int_eq(tlog_public_key(pk), 0);
+	for (uint64_t i = 0; i < 11; i++) {
+		r = make_receipt(i, 11);
+		why[0] = '\0';
+		ck_assert_msg(tlog_verify_receipt(r, pk, why, sizeof(why)) == 1,
+		    "receipt %d: %s", (int)i, why);
+		json_decref(r);
+	}
+	/* a receipt against an older head still verifies */
+	r = make_receipt(2, 3);
+	ck_assert(tlog_verify_receipt(r, pk, why, sizeof(why)) == 1);
+	json_decref(r);
+
+	r = make_receipt(5, 11);
+
+	/* another key */
+	crypto_sign_keypair(other_pk, other_sk);
+	ck_assert(tlog_verify_receipt(r, other_pk, why, sizeof(why)) == 0);
+	ck_assert(strstr(why, "signature") != NULL);
+
+	/* the event changed */
+	bad = json_deep_copy(r);
+	event = json_object_get(bad, "event");
+	json_object_set_new(event, "reason", json_string("forged"));
+	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	json_decref(bad);
+
+	/* another leaf index */
+	bad = json_deep_copy(r);
+	json_object_set_new(bad, "leaf_index", json_integer(4));
+	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	json_object_set_new(bad, "leaf_index", json_integer(11));
+	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	json_object_set_new(bad, "leaf_index", json_integer(-1));
+	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	json_object_del(bad, "leaf_index");
+	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	json_decref(bad);
+
+	/* a proof hash altered, dropped, added or malformed */
+	bad = json_deep_copy(r);
+	{
+		json_t *path = json_object_get(bad, "inclusion_proof");
+		unsigned char h[32];
+		size_t len;
+		const char *text = json_string_value(json_array_get(path, 1));
+
+		ck_assert_int_eq(sodium_base642bin(h, sizeof(h), text, strlen(text), NULL,
+		    &len, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+		h[0] ^= 1;
+		json_array_set_new(path, 1, b64_string(h, 32));
+		ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+		json_array_remove(path, 1);
+		ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+		json_array_append_new(path, b64_string(h, 32));
+		json_array_append_new(path, b64_string(h, 32));
+		ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+		json_array_set_new(path, 0, json_string("not base64!"));
+		ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+		json_array_set_new(path, 0, json_integer(1));
+		ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	}
+	json_decref(bad);
+
+	/* the signed head: size, time, root or signature altered */
+	bad = json_deep_copy(r);
+	json_object_set_new(json_object_get(bad, "sth"), "tree_size", json_integer(12));
+	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	json_decref(bad);
+	bad = json_deep_copy(r);
+	{
+		json_t *sth = json_object_get(bad, "sth");
+
+		json_object_set_new(sth, "timestamp", json_integer(
+		    json_integer_value(json_object_get(sth, "timestamp")) + 1));
+	}
+	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	ck_assert(strstr(why, "signature") != NULL);
+	json_decref(bad);
+	bad = json_deep_copy(r);
+	flip_b64(json_object_get(bad, "sth"), "root_hash");
+	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	json_decref(bad);
+	bad = json_deep_copy(r);
+	flip_b64(json_object_get(bad, "sth"), "signature");
+	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	json_decref(bad);
+	bad = json_deep_copy(r);
+	json_object_set_new(json_object_get(bad, "sth"), "signature", json_string("AAAA"));
+	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	json_decref(bad);
+
+	/* pieces missing */
+	bad = json_deep_copy(r);
+	json_object_del(bad, "sth");
+	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	json_decref(bad);
+	bad = json_deep_copy(r);
+	json_object_del(bad, "event");
+	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	json_decref(bad);
+	bad = json_deep_copy(r);
+	json_object_set_new(bad, "inclusion_proof", json_string("x"));
+	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	json_decref(bad);
+	ck_assert(tlog_verify_receipt(json_object_get(r, "nothing"), pk, why, sizeof(why)) == 0);
+
+	/* the untouched receipt still verifies */
+	ck_assert(tlog_verify_receipt(r, pk, why, sizeof(why)) == 1);
+	json_decref(r);
 }
 END_TEST
 
@@ -737,56 +2127,216 @@ START_TEST(receipt_ids)
 	uint64_t index;
 
 	tlog_receipt_id(42, id);
+	ck_assert_str_eq(id, "rcpt_000000000000002a");
 	ck_assert_int_eq(tlog_parse_receipt_id(id, &index), 0);
 	ck_assert_uint_eq(index, 42);
+	tlog_receipt_id(UINT64_MAX, id);
+	ck_assert_int_eq(tlog_parse_receipt_id(id, &index), 0);
+	ck_assert_uint_eq(index, UINT64_MAX);
 	ck_assert_int_ne(tlog_parse_receipt_id("rcpt_", &index), 0);
 	ck_assert_int_ne(tlog_parse_receipt_id("rcpt_xyz", &index), 0);
+	ck_assert_int_ne(tlog_parse_receipt_id("rcpt_000000000000002A", &index), 0);
+	ck_assert_int_ne(tlog_parse_receipt_id("rcpt_000000000000002", &index), 0);
+	ck_assert_int_ne(tlog_parse_receipt_id("rcpt_000000000000002a0", &index), 0);
+	ck_assert_int_ne(tlog_parse_receipt_id("rcpt_00000000000000-1", &index), 0);
 	ck_assert_int_ne(tlog_parse_receipt_id("evt_0000000000000001", &index), 0);
+	ck_assert_int_ne(tlog_parse_receipt_id("", &index), 0);
 }
 END_TEST
 
 /*
- * rate limit and idempotency keys
+ * ratelimit
  */
+struct spend_job {
+	const char *key_id;
+	const char *bucket;
+	unsigned per_minute, burst;
+};
+
 static int
-spend_token(DB_TXN *txn, void *arg)
+spend_txn(DB_TXN *txn, void *arg)
 {
-	return ratelimit_spend(txn, arg, "admin", 3, 3);
+	struct spend_job *s = arg;
+
+	return ratelimit_spend(txn, s->key_id, s->bucket, s->per_minute, s->burst);
 }
 
-START_TEST(rate_limit_bucket)
+static void
+spend(const char *key_id, const char *bucket, unsigned per_minute, unsigned burst)
+{
+	struct spend_job s = { key_id, bucket, per_minute, burst };
+
+	ck_assert_int_eq(store_run(spend_txn, &s), 0);
+}
+
+START_TEST(rate_limit_burst_then_refuse)
 {
 	int retry = 0;
 
 	for (int i = 0; i < 3; i++) {
 		ck_assert(ratelimit_check("key_unit", "admin", 3, 3, &retry));
-		ck_assert_int_eq(store_run(spend_token, "key_unit"), 0);
+		spend("key_unit", "admin", 3, 3);
 	}
 	ck_assert(!ratelimit_check("key_unit", "admin", 3, 3, &retry));
-	ck_assert_int_ge(retry, 1);
+	/* 3 a minute: one token every 20 s */
+	ck_assert_int_ge(retry, 19);
 	ck_assert_int_le(retry, 20);
 	/* other keys and other buckets are independent */
 	ck_assert(ratelimit_check("key_other", "admin", 3, 3, &retry));
 	ck_assert(ratelimit_check("key_unit", "check", 3, 3, &retry));
+	/* a rate of 0 means no limit */
+	ck_assert(ratelimit_check("key_unit", "admin", 0, 3, &retry));
+	spend("key_unit", "unlimited", 0, 1);
+	spend("key_unit", "unlimited", 0, 1);
+	ck_assert(ratelimit_check("key_unit", "unlimited", 0, 1, &retry));
 }
 END_TEST
 
+START_TEST(rate_limit_refills_with_time)
+{
+	int retry = 0;
+
+	/* 120 a minute is a token every 500 ms: wide margins on a busy box */
+	spend("key_unit", "fast", 120, 2);
+	spend("key_unit", "fast", 120, 2);
+	ck_assert(!ratelimit_check("key_unit", "fast", 120, 2, &retry));
+	ck_assert_int_eq(retry, 1);   /* rounded up, never 0: clients would spin */
+	usleep(650 * 1000);
+	ck_assert(ratelimit_check("key_unit", "fast", 120, 2, &retry));
+
+	/* spending an empty bucket never drives it below zero */
+	for (int i = 0; i < 6; i++)
+		spend("key_unit", "overdrawn", 120, 2);
+	usleep(650 * 1000);
+	ck_assert(ratelimit_check("key_unit", "overdrawn", 120, 2, &retry));
+
+	/* refills stop at the burst size */
+	spend("key_unit", "capped", 120, 2);
+	usleep(1600 * 1000);                      /* would be 4 tokens uncapped */
+	spend("key_unit", "capped", 120, 2);
+	spend("key_unit", "capped", 120, 2);
+	ck_assert(!ratelimit_check("key_unit", "capped", 120, 2, &retry));
+}
+END_TEST
+
+/*
+ * idempotency
+ */
 START_TEST(idempotency_key_syntax)
 {
 	char key[300];
 
 	ck_assert(idem_key_valid("k-1"));
 	ck_assert(idem_key_valid("a b"));
+	ck_assert(idem_key_valid(" "));
+	ck_assert(idem_key_valid("~!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}"));
+	ck_assert(idem_key_valid("550e8400-e29b-41d4-a716-446655440000"));
 	ck_assert(!idem_key_valid(""));
 	ck_assert(!idem_key_valid("tab\there"));
 	ck_assert(!idem_key_valid("new\nline"));
+	ck_assert(!idem_key_valid("cr\r"));
+	ck_assert(!idem_key_valid("del\x7f"));
 	ck_assert(!idem_key_valid("caf\xc3\xa9"));
+	ck_assert(!idem_key_valid("\x1f"));
 	memset(key, 'k', 255);
 	key[255] = '\0';
 	ck_assert(idem_key_valid(key));
 	key[255] = 'k';
 	key[256] = '\0';
 	ck_assert(!idem_key_valid(key));
+}
+END_TEST
+
+START_TEST(idempotency_fingerprints)
+{
+	struct request a, b;
+	char fa[65], fb[65];
+
+	memset(&a, 0, sizeof(a));
+	a.method = "POST";
+	snprintf(a.path, sizeof(a.path), "/v1/kill");
+	a.body = "{\"x\":1}";
+	a.body_len = strlen(a.body);
+	b = a;
+	idem_fingerprint(&a, fa);
+	idem_fingerprint(&b, fb);
+	ck_assert_uint_eq(strlen(fa), 64);
+	ck_assert_str_eq(fa, fb);
+	b.body = "{\"x\":2}";
+	idem_fingerprint(&b, fb);
+	ck_assert_str_ne(fa, fb);
+	b = a;
+	snprintf(b.path, sizeof(b.path), "/v1/revive");
+	idem_fingerprint(&b, fb);
+	ck_assert_str_ne(fa, fb);
+	b = a;
+	b.method = "PUT";
+	idem_fingerprint(&b, fb);
+	ck_assert_str_ne(fa, fb);
+	/* method and path are delimited: "POST" "/x" differs from "POST/" "x" */
+	b = a;
+	b.method = "POST/";
+	snprintf(b.path, sizeof(b.path), "v1/kill");
+	idem_fingerprint(&b, fb);
+	ck_assert_str_ne(fa, fb);
+}
+END_TEST
+
+struct idem_job {
+	const char *key_id, *idem_key, *fingerprint;
+	struct response *resp;
+	enum idem_result result;
+	int store;
+};
+
+static int
+idem_txn(DB_TXN *txn, void *arg)
+{
+	struct idem_job *j = arg;
+
+	if (j->store)
+		return idem_store(txn, j->key_id, j->idem_key, j->fingerprint, j->resp);
+	return idem_lookup(txn, j->key_id, j->idem_key, j->fingerprint, j->resp, &j->result);
+}
+
+static enum idem_result
+lookup(const char *key_id, const char *idem_key, const char *fp, struct response *resp)
+{
+	struct idem_job j = { key_id, idem_key, fp, resp, IDEM_MISMATCH, 0 };
+
+	ck_assert_int_eq(store_run(idem_txn, &j), 0);
+	return j.result;
+}
+
+START_TEST(idempotency_replays_the_first_response)
+{
+	const char *fp = "1111111111111111111111111111111111111111111111111111111111111111";
+	const char *other = "2222222222222222222222222222222222222222222222222222222222222222";
+	struct response first, again;
+	struct idem_job j;
+
+	response_init(&first);
+	response_init(&again);
+	ck_assert_int_eq(lookup("key_a", "k-1", fp, &again), IDEM_NEW);
+
+	response_json(&first, 201, json_pack("{s:s}", "id", "ks_1"));
+	j = (struct idem_job){ "key_a", "k-1", fp, &first, IDEM_NEW, 1 };
+	ck_assert_int_eq(store_run(idem_txn, &j), 0);
+
+	ck_assert_int_eq(lookup("key_a", "k-1", fp, &again), IDEM_REPLAYED);
+	ck_assert_int_eq(again.status, 201);
+	ck_assert_ptr_nonnull(again.raw);
+	ck_assert_uint_eq(again.raw_len, strlen("{\"id\":\"ks_1\"}"));
+	ck_assert_mem_eq(again.raw, "{\"id\":\"ks_1\"}", again.raw_len);
+	ck_assert(strstr(again.headers, "Idempotent-Replayed: true") != NULL);
+	response_reset(&again);
+
+	/* same key, another request: mismatch; other keys are their own */
+	ck_assert_int_eq(lookup("key_a", "k-1", other, &again), IDEM_MISMATCH);
+	ck_assert_int_eq(lookup("key_b", "k-1", fp, &again), IDEM_NEW);
+	ck_assert_int_eq(lookup("key_a", "k-2", fp, &again), IDEM_NEW);
+	response_reset(&again);
+	response_reset(&first);
 }
 END_TEST
 
@@ -799,57 +2349,101 @@ lib_suite(void)
 	tc = tcase_create("clock");
 	tcase_add_test(tc, clock_formats_rfc3339_utc);
 	tcase_add_test(tc, clock_parses_zones_and_fractions);
+	tcase_add_test(tc, clock_round_trips);
 	tcase_add_test(tc, clock_refuses_garbage);
+	tcase_add_test(tc, clock_now_is_now);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("ids");
-	tcase_add_test(tc, ids_have_their_shapes);
+	tcase_add_test(tc, ids_random_hex);
+	tcase_add_test(tc, ids_uuid4);
+	tcase_add_test(tc, ids_ulid);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("request");
 	tcase_add_test(tc, url_decoding);
 	tcase_add_test(tc, query_parameters);
+	tcase_add_test(tc, query_numbers);
+	tcase_add_test(tc, request_from_parameters);
 	tcase_add_test(tc, body_limits);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("validate");
 	tcase_add_test(tc, validation_rules);
+	tcase_add_test(tc, validation_unknown_fields);
+	tcase_add_test(tc, validation_types_per_kind);
+	tcase_add_test(tc, validation_length_in_code_points);
+	tcase_add_test(tc, validation_flags);
 	tcase_add_test(tc, json_body_parsing);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("router");
-	tcase_add_test(tc, routing);
+	tcase_add_test(tc, routing_matches_patterns);
+	tcase_add_test(tc, routing_404_and_405);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("scope");
-	tcase_add_test(tc, scopes);
+	tcase_add_test(tc, scope_names_and_bits);
+	tcase_add_test(tc, scope_star_is_every_tenant_scope);
+	tcase_add_test(tc, scope_lists);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("conf");
+	tcase_add_test(tc, conf_defaults_are_documented);
 	tcase_add_test(tc, conf_file);
+	tcase_add_test(tc, conf_refuses_bad_lines);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("store");
 	tcase_add_checked_fixture(tc, store_setup, store_teardown);
-	tcase_add_test(tc, store_keys_and_scans);
-	tcase_add_test(tc, rate_limit_bucket);
-	tcase_add_test(tc, idempotency_key_syntax);
+	tcase_add_test(tc, store_keys);
+	tcase_add_test(tc, store_put_get_and_transactions);
+	tcase_add_test(tc, store_survives_reopen);
+	tcase_add_test(tc, store_scans_stay_in_their_prefix);
+	tcase_add_test(tc, store_reverse_scan_after_ff);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("apikey");
 	tcase_add_checked_fixture(tc, store_setup, store_teardown);
+	tcase_add_test(tc, apikey_format_and_record);
 	tcase_add_test(tc, apikey_lifecycle);
 	tcase_add_test(tc, apikey_expiry);
+	tcase_add_test(tc, apikey_cache_follows_the_record);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("audit");
 	tcase_add_checked_fixture(tc, store_setup, store_teardown);
-	tcase_add_test(tc, audit_chain_detects_tampering);
-	tcase_add_test(tc, audit_chain_detects_a_deleted_event);
+	tcase_add_test(tc, audit_chain_verifies);
+	tcase_add_test(tc, audit_chain_empty_verifies);
+	tcase_add_test(tc, audit_detects_an_altered_event);
+	tcase_add_test(tc, audit_detects_a_rehashed_event);
+	tcase_add_test(tc, audit_detects_a_deleted_event);
+	tcase_add_test(tc, audit_detects_a_tampered_log_node);
+	tcase_add_test(tc, audit_event_hash_checks);
+	tcase_set_timeout(tc, 30);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("tlog");
+	tcase_add_checked_fixture(tc, store_setup, store_teardown);
 	tcase_add_test(tc, tlog_root_matches_the_events);
 	tcase_add_test(tc, tlog_head_signature);
+	tcase_add_test(tc, tlog_receipts_verify_offline);
 	tcase_add_test(tc, receipt_ids);
+	tcase_set_timeout(tc, 30);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ratelimit");
+	tcase_add_checked_fixture(tc, store_setup, store_teardown);
+	tcase_add_test(tc, rate_limit_burst_then_refuse);
+	tcase_add_test(tc, rate_limit_refills_with_time);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("idempotency");
+	tcase_add_checked_fixture(tc, store_setup, store_teardown);
+	tcase_add_test(tc, idempotency_key_syntax);
+	tcase_add_test(tc, idempotency_fingerprints);
+	tcase_add_test(tc, idempotency_replays_the_first_response);
 	suite_add_tcase(s, tc);
 	return s;
 }
