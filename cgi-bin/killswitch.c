@@ -3,16 +3,18 @@
  * kill, revive, check, active, history and interventions.
  *
  * Stored: T_KILLSWITCH holds every record (tenant SEP id), T_KS_ACTIVE the
- * one active switch per target (tenant SEP type SEP target -> id, the key
- * a concurrent kill locks, so exactly one wins), T_KS_HISTORY every switch
- * per target.  The check reads T_KS_ACTIVE only: one B-tree lookup per
- * named target, whatever the number of records.
+ * one active switch per target (tenant SEP type SEP target -> a summary
+ * {id, reason, killed_at, killed_by}; the key a concurrent kill locks, so
+ * exactly one wins), T_KS_HISTORY every switch per target.  The check reads
+ * T_KS_ACTIVE only: one B-tree lookup per named target, whatever the number
+ * of records, and the summary is all a killed answer needs.
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent.h"
 #include "audit.h"
 #include "clock.h"
 #include "ids.h"
@@ -67,21 +69,32 @@ active_key(char *buf, size_t len, const char *tenant, const char *type,
 	return store_key(buf, len, tenant, type, target, NULL);
 }
 
+/* The active summary for a target: 0, DB_NOTFOUND or a DB error. */
+static int
+find_active_summary(DB_TXN *txn, const char *tenant, const char *type,
+                    const char *target, json_t **summary, uint32_t flags)
+{
+	char key[STORE_KEY_MAX];
+
+	if (active_key(key, sizeof(key), tenant, type, target) < 0)
+		return DB_NOTFOUND;
+	return store_get_json(txn, T_KS_ACTIVE, key, summary, flags);
+}
+
 /* The active record for a target: 0, DB_NOTFOUND or a DB error. */
 static int
 find_active(DB_TXN *txn, const char *tenant, const char *type,
             const char *target, json_t **record, uint32_t flags)
 {
-	char key[STORE_KEY_MAX], rkey[STORE_KEY_MAX];
-	json_t *id;
+	char rkey[STORE_KEY_MAX];
+	json_t *summary;
 	int rc;
 
-	if (active_key(key, sizeof(key), tenant, type, target) < 0)
-		return DB_NOTFOUND;
-	if ((rc = store_get_json(txn, T_KS_ACTIVE, key, &id, flags)) != 0)
+	if ((rc = find_active_summary(txn, tenant, type, target, &summary, flags)) != 0)
 		return rc;
-	rc = store_key(rkey, sizeof(rkey), tenant, json_string_value(id), NULL);
-	json_decref(id);
+	rc = store_key(rkey, sizeof(rkey), tenant,
+	    json_string_value(json_object_get(summary, "id")), NULL);
+	json_decref(summary);
 	if (rc < 0)
 		return DB_NOTFOUND;
 	return store_get_json(txn, T_KILLSWITCH, rkey, record, flags);
@@ -94,10 +107,10 @@ kill_target(struct ctx *c)
 	const char *target = ctx_str(c, "target_id");
 	const char *reason = ctx_str(c, "reason");
 	char id[37], now[CLOCK_TEXT_SIZE], key[STORE_KEY_MAX], receipt[64];
-	json_t *rec, *idv, *data;
+	json_t *rec, *summary, *data;
 	int rc;
 
-	rc = find_active(c->txn, c->who.tenant, type, target, &rec, DB_RMW);
+	rc = find_active_summary(c->txn, c->who.tenant, type, target, &rec, DB_RMW);
 	if (rc == 0) {
 		json_decref(rec);
 		response_error(c->resp, 409, "already_killed",
@@ -128,9 +141,11 @@ kill_target(struct ctx *c)
 	if ((rc = store_put_json(c->txn, T_KILLSWITCH, key, rec, DB_NOOVERWRITE)) != 0)
 		goto out;
 	active_key(key, sizeof(key), c->who.tenant, type, target);
-	idv = json_string(id);
-	rc = store_put_json(c->txn, T_KS_ACTIVE, key, idv, DB_NOOVERWRITE);
-	json_decref(idv);
+	summary = json_pack("{s:s, s:O, s:s, s:s}", "id", id,
+	    "reason", json_object_get(rec, "reason"), "killed_at", now,
+	    "killed_by", c->who.key_id);
+	rc = store_put_json(c->txn, T_KS_ACTIVE, key, summary, DB_NOOVERWRITE);
+	json_decref(summary);
 	if (rc != 0)
 		goto out;
 	store_key(key, sizeof(key), c->who.tenant, type, target, id, NULL);
@@ -267,7 +282,11 @@ check_target(struct ctx *c)
 	for (int i = 0; i < 3 && matched < 0; i++) {
 		if (!has[i])
 			continue;
-		rc = find_active(NULL, c->who.tenant, names[i], values[i], &rec, 0);
+		rc = find_active_summary(NULL, c->who.tenant, names[i], values[i], &rec, 0);
+		if (rc == DB_NOTFOUND && i == 0)
+			/* a suspended or revoked agent of the registry is stopped
+			 * too: both kinds of stop are one answer */
+			rc = agent_stop_as_kill_switch(c->who.tenant, values[i], &rec);
 		if (rc == 0)
 			matched = i;
 		else if (rc != DB_NOTFOUND)
@@ -280,6 +299,10 @@ check_target(struct ctx *c)
 		return 0;
 	}
 	out = check_answer(names[matched], values[matched], rec);
+	if (json_object_get(rec, "source") != NULL) {
+		json_object_set(out, "source", json_object_get(rec, "source"));
+		json_object_set(out, "agent_status", json_object_get(rec, "agent_status"));
+	}
 	{
 		struct blocked_check b = { c->who.tenant, rec,
 		    has[0] ? agent : NULL, has[2] ? run : NULL,
@@ -311,10 +334,16 @@ collect_record(void *arg, const void *key, size_t klen, const void *val,
 	json_t *rec;
 
 	if (col->table == T_KS_ACTIVE) {
-		if (vlen < 3 || vlen - 2 >= sizeof(id))
+		json_error_t err;
+		json_t *summary = json_loadb(val, vlen, 0, &err);
+		const char *sid = json_string_value(json_object_get(summary, "id"));
+
+		if (sid == NULL || strlen(sid) >= sizeof(id)) {
+			json_decref(summary);
 			return 0;
-		memcpy(id, (const char *)val + 1, vlen - 2);  /* a JSON string */
-		id[vlen - 2] = '\0';
+		}
+		snprintf(id, sizeof(id), "%s", sid);
+		json_decref(summary);
 	} else {
 		const char *last = memrchr(key, KEY_SEP, klen);
 

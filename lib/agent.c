@@ -348,6 +348,24 @@ agent_stop_find(DB_TXN *txn, const char *tenant, const char *ref, json_t **stop)
 	return store_get_json(txn, T_AGENT_STOPS, key, stop, 0);
 }
 
+int
+agent_stop_as_kill_switch(const char *tenant, const char *ref, json_t **record)
+{
+	json_t *stop;
+	int rc = agent_stop_find(NULL, tenant, ref, &stop);
+
+	*record = NULL;
+	if (rc != 0)
+		return rc;
+	*record = json_pack("{s:n, s:s, s:s, s:O, s:O, s:n, s:s, s:O}",
+	    "id", "target_type", "agent", "target_id", ref,
+	    "reason", json_object_get(stop, "reason"),
+	    "killed_at", json_object_get(stop, "at"), "killed_by",
+	    "source", "agent_status", "agent_status", json_object_get(stop, "status"));
+	json_decref(stop);
+	return *record ? 0 : ENOMEM;
+}
+
 /* suspended <-> active; the caller has checked the transition is one. */
 static int
 set_suspended(DB_TXN *txn, const struct principal *who, json_t *agent,

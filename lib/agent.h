@@ -70,6 +70,13 @@ int agent_mark_revoked(DB_TXN *txn, const char *tenant, json_t *agent,
 int agent_stop_find(DB_TXN *txn, const char *tenant, const char *ref,
                     json_t **stop);
 
+/* The stop of an agent shaped as the kill-switch check reads a switch:
+ * {id: null, target_type "agent", target_id, reason, killed_at, killed_by:
+ * null, source "agent_status", agent_status}.  0, DB_NOTFOUND when the
+ * agent is running or unknown, or a DB error.  One lookup, no transaction. */
+int agent_stop_as_kill_switch(const char *tenant, const char *ref,
+                              json_t **record);
+
 /* Shortcuts over a record. */
 const char *agent_uuid(const json_t *agent);
 const char *agent_ident(const json_t *agent);     /* agent_id */

@@ -137,6 +137,9 @@ pass_gate(struct ctx *c, struct problem *p)
 		return 0;
 	if (gate_evaluate(c->who.tenant, c->who.key_id, &c->gate) != 0) {
 		memset(&c->gate, 0, sizeof(c->gate));
+		/* exempt handlers that answer from the gate (introspection)
+		 * must treat this as a halt */
+		c->gate.unavailable = 1;
 		if (c->route->flags & ROUTE_GATE_EXEMPT)
 			return 0;
 		/* fail closed: an unreadable gate is not an open one */
@@ -237,6 +240,7 @@ run_handler(struct ctx *c)
 		response_reset(c->resp);
 		audit_discard_pending();
 		c->txn = NULL;
+		c->no_effect = 0;
 		if (write && (rc = store_begin(&c->txn)) != 0)
 			goto retry;
 		if (write && idem) {
@@ -255,7 +259,8 @@ run_handler(struct ctx *c)
 		}
 		rc = c->route->handler(c);
 		if (rc == 0 && write) {
-			if (c->resp->status >= 400) {
+			/* refused, or a dry run: nothing is kept, nothing spent */
+			if (c->resp->status >= 400 || c->no_effect) {
 				store_abort(c->txn);
 				c->txn = NULL;
 				audit_discard_pending();

@@ -33,6 +33,10 @@ struct ctx {
 	DB_TXN *txn;              /* write routes only */
 	json_t *body;             /* the validated body, or an empty object */
 	struct gate_state gate;
+	int no_effect;            /* set by a handler that changed nothing (a
+	                             dry run): the transaction is aborted, no
+	                             rate-limit token is spent and no
+	                             Idempotency-Key answer is stored */
 };
 
 struct family {

@@ -36,6 +36,18 @@ as_cgi() {
 	head -c 70000 /dev/zero | tr '\0' ' ' >"$DATA/big"
 	api POST /api/v1/kill-switch/kill --data-binary "@$DATA/big" -H 'Content-Type: application/json'
 	check_status 413 "413 as CGI"
+	api POST /v1/agents '{"agent_type":"bot","display_name":"cgi-bot"}' -H "X-Tenant-ID: $TENANT"
+	check_status 201 "agents.fcgi as CGI: register"
+	local agent
+	agent=$(jq -r .agent_id <<<"$BODY")
+	api GET "/v1/agents/$agent" -H "X-Tenant-ID: $TENANT"
+	check_status 200 "agents.fcgi as CGI: get by agent_id"
+	api POST /v1/emergency-shutdown '{"severity":3,"reason":"cgi drill"}'
+	check_status 201 "shutdown.fcgi as CGI: activate"
+	api GET '/api/v1/kill-switch/check?target_type=agent&target_id=x'
+	check_header 'x-emergency-warning' 'severity=3' "the gate works as CGI"
+	api GET /v1/emergency-shutdown
+	check_json '.active_shutdowns | length' '1' "shutdown.fcgi as CGI: list"
 	check "andonctl verify after CGI writes" ctl verify
 }
 

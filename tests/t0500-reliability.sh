@@ -87,8 +87,13 @@ answered_kills_survive() {
 		is_killed "$target" || lost=$((lost + 1))
 	done < <(cat "$DATA"/writer.*)
 	check "no kill lost across a web-server restart ($lost lost)" [ "$lost" = 0 ]
+	# A kill in flight at the SIGKILL may have committed without its answer
+	# reaching the client (the web server answers 500 for it): such a kill
+	# is active though not counted as answered, so the count lies between
+	# the answered kills and every kill sent.
 	api GET '/api/v1/kill-switch/active?limit=1000'
-	check_json ".count == $((answered + 20))" 'true' "every answered kill is active after the restart"
+	check_json ".count >= $((answered + 20)) and .count <= $((240 + 20))" 'true' \
+		"the active kills are the answered ones plus at most the unanswered"
 	api POST /api/v1/kill-switch/kill '{"target_type":"run","target_id":"after-restart"}'
 	check_status 201 "writes work after the restart"
 	check "audit chain and transparency log verify after the restart" ctl verify

@@ -53,7 +53,8 @@ put_switch(DB_TXN *txn, const char *tenant, const char *target, const char *now)
 	if (rc != 0)
 		return rc;
 	store_key(key, sizeof(key), tenant, "agent", target, NULL);
-	idv = json_string(id);
+	idv = json_pack("{s:s, s:n, s:s, s:s}", "id", id, "reason",
+	    "killed_at", now, "killed_by", "bench-loader");
 	rc = store_put_json(txn, T_KS_ACTIVE, key, idv, DB_NOOVERWRITE);
 	json_decref(idv);
 	if (rc != 0)
