@@ -1,11 +1,44 @@
 /* gate.c - find the highest active emergency shutdown for a caller. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "gate.h"
 #include "store.h"
+
+/* Lock conflicts with a concurrent activation or resolution are retried
+ * this many times before the gate counts as unreadable. */
+#define GATE_ATTEMPTS 5
+
+/* An active-shutdown record the gate cannot read. */
+#define GATE_CORRUPT EBADMSG
+
+/*
+ * What the gate needs of one active-shutdown record, parsed once per
+ * process.  The table is still read on every request; a slot is used only
+ * when the record's bytes are identical to the ones it was parsed from, so
+ * the cache can never answer for a record that changed or went away.  It
+ * saves the JSON parse (most of the gate's cost while a shutdown is
+ * active).
+ */
+#define GATE_SLOTS 16
+
+struct parsed_shutdown {
+	void *bytes;              /* the record as stored; NULL when free */
+	size_t len;
+	int severity;
+	int key_scope;            /* scope "key": covers only key_id */
+	char key_id[64];
+	char id[64];
+	char reason[2100];
+};
+
+static struct parsed_shutdown slots[GATE_SLOTS];
+static unsigned next_victim;
 
 struct gate_scan {
 	const char *tenant;
@@ -24,35 +57,84 @@ covers_tenant(const struct gate_scan *s, const char *key, size_t klen)
 	    memcmp(key, s->tenant, s->tenant_len) == 0;
 }
 
+/* Parses a record into out; -1 when it is not a readable shutdown. */
+static int
+parse_shutdown(const void *val, size_t vlen, struct parsed_shutdown *out)
+{
+	json_error_t err;
+	json_t *esd;
+	const char *scope, *key_id, *id, *reason;
+	json_int_t severity;
+	int rc = -1;
+
+	if ((esd = json_loadb(val, vlen, 0, &err)) == NULL)
+		return -1;
+	scope = json_string_value(json_object_get(esd, "scope"));
+	key_id = json_string_value(json_object_get(esd, "key_id"));
+	id = json_string_value(json_object_get(esd, "id"));
+	reason = json_string_value(json_object_get(esd, "reason"));
+	severity = json_integer_value(json_object_get(esd, "severity"));
+	if (scope != NULL && id != NULL && severity >= 1 && severity <= 5 &&
+	    strlen(id) < sizeof(out->id) &&
+	    (key_id == NULL || strlen(key_id) < sizeof(out->key_id))) {
+		out->severity = (int)severity;
+		out->key_scope = !strcmp(scope, "key");
+		snprintf(out->key_id, sizeof(out->key_id), "%s", key_id ? key_id : "");
+		snprintf(out->id, sizeof(out->id), "%s", id);
+		snprintf(out->reason, sizeof(out->reason), "%s", reason ? reason : "");
+		rc = 0;
+	}
+	json_decref(esd);
+	return rc;
+}
+
+/* The parsed form of a record: from a slot, or parsed now and kept. */
+static const struct parsed_shutdown *
+parsed(const void *val, size_t vlen)
+{
+	struct parsed_shutdown fresh, *slot;
+	void *copy;
+
+	for (int i = 0; i < GATE_SLOTS; i++)
+		if (slots[i].bytes && slots[i].len == vlen &&
+		    memcmp(slots[i].bytes, val, vlen) == 0)
+			return &slots[i];
+	memset(&fresh, 0, sizeof(fresh));
+	if (parse_shutdown(val, vlen, &fresh) != 0 ||
+	    (copy = malloc(vlen ? vlen : 1)) == NULL)
+		return NULL;
+	memcpy(copy, val, vlen);
+	fresh.bytes = copy;
+	fresh.len = vlen;
+	slot = &slots[next_victim++ % GATE_SLOTS];
+	free(slot->bytes);
+	*slot = fresh;
+	return slot;
+}
+
 static int
 consider(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	struct gate_scan *s = arg;
-	json_error_t err;
-	json_t *esd;
-	const char *scope, *target_key;
-	int severity;
+	const struct parsed_shutdown *esd;
 
 	if (!covers_tenant(s, key, klen))
 		return 0;
-	if ((esd = json_loadb(val, vlen, 0, &err)) == NULL)
+	/*
+	 * A record that covers the caller but cannot be read is a shutdown of
+	 * unknown severity: fail closed, as when the table cannot be read.
+	 */
+	if ((esd = parsed(val, vlen)) == NULL)
+		return GATE_CORRUPT;
+	/* scope "key": only the named key is covered */
+	if (esd->key_scope &&
+	    (s->key_id == NULL || strcmp(esd->key_id, s->key_id) != 0))
 		return 0;
-	scope = json_string_value(json_object_get(esd, "scope"));
-	target_key = json_string_value(json_object_get(esd, "key_id"));
-	severity = (int)json_integer_value(json_object_get(esd, "severity"));
-	if (scope && !strcmp(scope, "key") &&
-	    (target_key == NULL || strcmp(target_key, s->key_id) != 0)) {
-		json_decref(esd);
-		return 0;
+	if (esd->severity > s->g->severity) {
+		s->g->severity = esd->severity;
+		snprintf(s->g->shutdown_id, sizeof(s->g->shutdown_id), "%s", esd->id);
+		snprintf(s->g->reason, sizeof(s->g->reason), "%s", esd->reason);
 	}
-	if (severity > s->g->severity) {
-		s->g->severity = severity;
-		snprintf(s->g->shutdown_id, sizeof(s->g->shutdown_id), "%s",
-		    json_string_value(json_object_get(esd, "id")));
-		snprintf(s->g->reason, sizeof(s->g->reason), "%s",
-		    json_string_value(json_object_get(esd, "reason")));
-	}
-	json_decref(esd);
 	return 0;
 }
 
@@ -65,7 +147,16 @@ int
 gate_evaluate(const char *tenant, const char *key_id, struct gate_state *g)
 {
 	struct gate_scan s = { tenant, strlen(tenant), key_id, g };
+	int rc = 0;
 
-	memset(g, 0, sizeof(*g));
-	return store_scan(NULL, T_ESD_ACTIVE, "", 0, 0, consider, &s);
+	for (int attempt = 0; attempt < GATE_ATTEMPTS; attempt++) {
+		memset(g, 0, sizeof(*g));
+		rc = store_scan(NULL, T_ESD_ACTIVE, "", 0, 0, consider, &s);
+		if (rc != DB_LOCK_DEADLOCK && rc != DB_LOCK_NOTGRANTED)
+			break;
+		nanosleep(&(struct timespec){ 0, 200000L * (attempt + 1) }, NULL);
+	}
+	if (rc != 0)
+		memset(g, 0, sizeof(*g));
+	return rc;
 }

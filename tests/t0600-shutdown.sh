@@ -6,9 +6,28 @@
 ESD=/v1/emergency-shutdown
 CHECK='/api/v1/kill-switch/check?target_type=agent&target_id=x'
 
+# The agents family is part of the gate matrix once it is built.
+HAVE_AGENTS=
+[ -x "$CGI_DIR/agents.fcgi" ] && HAVE_AGENTS=1
+
+agents() {
+	api "$1" "$2" "${3:-}" -H "X-Tenant-ID: $TENANT" "${@:4}"
+}
+
+# register_agents SEV: three agents to stop while severity SEV is active
+register_agents() {
+	local what
+	for what in suspend kill revoke; do
+		agents POST /v1/agents "{\"agent_type\":\"worker\",\"display_name\":\"$what at $1\"}"
+		[ "$STATUS" = 201 ] || fail "register an agent to $what (got $STATUS)"
+		printf -v "AGENT_$what" '%s' "$(jq -r .agent_id <<<"$BODY")"
+	done
+}
+
 activate() {
 	api POST $ESD "$1" "${@:2}"
 	SHUTDOWN=$(jq -r '.shutdown_id // empty' <<<"$BODY")
+	RECEIPT=$(jq -r '.receipt_id // empty' <<<"$BODY")
 }
 
 seed_examples() {
@@ -129,6 +148,15 @@ expect_by_severity() {
 		check_status 503 "severity $sev: key list halted"
 		api POST /api/v1/kill-switch/revive '{"target_type":"agent","target_id":"x"}'
 		check_status 503 "severity $sev: revive halted (it grants)"
+		if [ -n "$HAVE_AGENTS" ]; then
+			agents GET /v1/agents
+			check_status 503 "severity $sev: agent list halted"
+			check_json '.code' '"emergency_shutdown"' "severity $sev: agents answer emergency_shutdown"
+			check_json '.shutdown_id' "\"$SHUTDOWN\"" "severity $sev: agents name the shutdown"
+			check_header 'retry-after' '^[0-9]+$' "severity $sev: agents Retry-After"
+			agents POST /v1/agents '{"agent_type":"worker","display_name":"new"}'
+			check_status 503 "severity $sev: registering an agent is halted"
+		fi
 		;;
 	3)
 		check_status 200 "severity 3: check proceeds"
@@ -140,6 +168,18 @@ expect_by_severity() {
 		api GET /v1/api-keys
 		check_status 200 "severity 3: key list proceeds"
 		check_header 'x-emergency-warning' "^$SHUTDOWN; severity=3\$" "severity 3: warning on admin too"
+		check_json '.emergency_warning.shutdown_id' "\"$SHUTDOWN\"" "severity 3: warning member on admin too"
+		api GET /api/v1/kill-switch/active
+		check_status 200 "severity 3: active list proceeds"
+		check_header 'x-emergency-warning' "^$SHUTDOWN; severity=3\$" "severity 3: warning on the active list"
+		check_json '.emergency_warning.severity' '3' "severity 3: warning member on the active list"
+		if [ -n "$HAVE_AGENTS" ]; then
+			agents GET /v1/agents
+			check_status 200 "severity 3: agent list proceeds"
+			check_header 'x-emergency-warning' "^$SHUTDOWN; severity=3\$" "severity 3: warning on agents"
+			check_json '.emergency_warning.shutdown_id' "\"$SHUTDOWN\"" "severity 3: warning member on agents"
+			check_json '.data | type' '"array"' "severity 3: the agent list itself is intact"
+		fi
 		;;
 	1 | 2)
 		check_status 200 "severity $sev: check proceeds"
@@ -147,6 +187,16 @@ expect_by_severity() {
 		check_json 'has("emergency_warning")' 'false' "severity $sev: no warning member"
 		api GET /v1/api-keys
 		check_status 200 "severity $sev: key list proceeds"
+		check "severity $sev: no warning on admin" bash -c '! grep -qi "^x-emergency-warning" <<<"$1"' _ "$HEADERS"
+		api GET /api/v1/kill-switch/active
+		check_status 200 "severity $sev: active list proceeds"
+		check_json 'has("emergency_warning")' 'false' "severity $sev: no warning on the active list"
+		if [ -n "$HAVE_AGENTS" ]; then
+			agents GET /v1/agents
+			check_status 200 "severity $sev: agent list proceeds"
+			check "severity $sev: no warning on agents" bash -c '! grep -qi "^x-emergency-warning" <<<"$1"' _ "$HEADERS"
+			check_json 'has("emergency_warning")' 'false' "severity $sev: no warning member on agents"
+		fi
 		;;
 	esac
 	# always reachable, whatever the severity
@@ -154,8 +204,16 @@ expect_by_severity() {
 	check_status 200 "severity $sev: healthz reachable"
 	api GET $ESD
 	check_status 200 "severity $sev: shutdown list reachable"
+	api GET $ESD/$SHUTDOWN
+	check_status 200 "severity $sev: reading the shutdown reachable"
 	api GET /v1/transparency/sth
 	check_status 200 "severity $sev: transparency (audit) reads reachable"
+	api GET "/v1/transparency/receipts/$RECEIPT"
+	check_status 200 "severity $sev: the activation's receipt is readable"
+	# /v1/audit/events belongs to the audit family; whatever it answers
+	# (404 until it is built), a halt must not be what answers it
+	api GET /v1/audit/events
+	check "severity $sev: audit event reads are not halted (got $STATUS)" [ "$STATUS" != 503 ]
 	api POST /api/v1/kill-switch/kill "{\"target_type\":\"run\",\"target_id\":\"stop-$sev\"}"
 	check_status 201 "severity $sev: a kill is never halted"
 	api POST /v1/api-keys '{"name":"victim","scopes":["killswitch:check"]}'
@@ -167,11 +225,22 @@ expect_by_severity() {
 	fi
 	api DELETE "/v1/api-keys/$victim"
 	check_status 200 "severity $sev: key revocation is never halted"
+	if [ -n "$HAVE_AGENTS" ]; then
+		agents POST "/v1/agents/$AGENT_suspend/suspend" '{"reason":"drill"}'
+		check_status 200 "severity $sev: an agent suspend is never halted"
+		check_json '.status' '"suspended"' "severity $sev: the agent is suspended"
+		agents POST "/v1/agents/$AGENT_kill/kill" '{"reason":"drill"}'
+		check_status 200 "severity $sev: an agent kill is never halted"
+		check_json '.agent_status' '"revoked"' "severity $sev: the agent is killed"
+		agents POST "/v1/agents/$AGENT_revoke/revoke" '{"reason":"drill"}'
+		check_status 200 "severity $sev: an agent revoke is never halted"
+	fi
 }
 
 each_severity() {
 	local sev
 	for sev in 1 2 3 4 5; do
+		[ -n "$HAVE_AGENTS" ] && register_agents "$sev"
 		activate "{\"severity\":$sev,\"reason\":\"drill at $sev\"}"
 		check_status 201 "activate severity $sev"
 		check_json '.severity_label' "$(jq -n --arg s $sev '["","Minor","Moderate","Major","Severe","Critical"][$s|tonumber]')" "label of $sev"
@@ -302,6 +371,46 @@ every_process_at_once() {
 	check "audit chain and transparency log verify" ctl verify
 }
 
+# as_data_owner CMD...: runs CMD as the owner of the database (files it
+# creates must stay writable by the server's processes)
+as_data_owner() {
+	if is_root; then
+		runuser -u "$(stat -c %U "$DATA/db")" -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# The gate fails closed: an active-shutdown record it cannot read (written
+# here behind the application's back with db5.3_load, into the live
+# environment) halts the tenant it covers with 503 gate_unavailable, while
+# the exempt routes keep answering and other tenants are not covered.
+gate_unreadable() {
+	api GET "$CHECK"
+	check_status 200 "before: the check answers"
+	printf '%s\\1fesd_unreadable\nnot json\n' "$TENANT" >"$DATA/corrupt.txt"
+	check "an unreadable record is written into the live environment" \
+		as_data_owner db5.3_load -T -t btree -h "$DATA/db" -f "$DATA/corrupt.txt" esd_active.db
+	api GET "$CHECK"
+	check_status 503 "an unreadable gate halts the check (fail closed)"
+	check_json '.code' '"gate_unavailable"' "code gate_unavailable"
+	check_header 'retry-after' '^[0-9]+$' "Retry-After"
+	api GET /v1/api-keys
+	check_status 503 "an unreadable gate halts the admin family too"
+	if [ -n "$HAVE_AGENTS" ]; then
+		agents GET /v1/agents
+		check_status 503 "an unreadable gate halts the agents family too"
+	fi
+	api POST /api/v1/kill-switch/kill '{"target_type":"run","target_id":"stop-anyway"}'
+	check_status 201 "a kill still goes through"
+	api GET $ESD
+	check_status 200 "the shutdown list still answers"
+	KEY='' api GET /healthz
+	check_status 200 "healthz still answers"
+	KEY=$KEY_B api GET "$CHECK"
+	check_status 200 "a tenant the record does not cover is not halted"
+}
+
 for_each_server seed_examples
 for_each_server error_rows
 CONF_OVERRIDES="rate_limit_per_minute=2 rate_limit_burst=2" for_each_server rate_limited
@@ -310,4 +419,5 @@ CONF_OVERRIDES="rate_limit_per_minute=1000 rate_limit_burst=1000" for_each_serve
 CONF_OVERRIDES="rate_limit_per_minute=1000 rate_limit_burst=1000" for_each_server all_scope
 CONF_OVERRIDES="rate_limit_per_minute=1000 rate_limit_burst=1000" for_each_server overlap
 CONF_OVERRIDES="rate_limit_per_minute=1000 rate_limit_burst=1000" for_each_server every_process_at_once
+for_each_server gate_unreadable
 finish
