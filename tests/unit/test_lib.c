@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "idempotency.h"
 #include "ids.h"
+#include "jsoncache.h"
 #include "merkle.h"
 #include "ratelimit.h"
 #include "request.h"
@@ -2222,6 +2223,48 @@ END_TEST
 /*
  * idempotency
  */
+/* jsoncache: the parse is shared only for identical bytes */
+START_TEST(jsoncache_shares_identical_bytes_only)
+{
+	const char a[] = "{\"status\":\"active\",\"n\":1}";
+	const char b[] = "{\"status\":\"ended\", \"n\":1}";
+	json_t *first, *again, *other, *bad;
+
+	jsoncache_clear();
+	first = jsoncache_load(a, strlen(a));
+	again = jsoncache_load(a, strlen(a));
+	other = jsoncache_load(b, strlen(b));
+	bad = jsoncache_load("{\"status\":", 10);
+	ck_assert_ptr_nonnull(first);
+	ck_assert_ptr_eq(first, again);
+	ck_assert_ptr_nonnull(other);
+	ck_assert_ptr_ne(first, other);
+	ck_assert_str_eq(json_string_value(json_object_get(other, "status")), "ended");
+	ck_assert_ptr_null(bad);
+	/* a prefix of cached bytes is another record */
+	json_decref(again);
+	again = jsoncache_load(a, strlen(a) - 1);
+	ck_assert_ptr_null(again);
+	json_decref(first);
+	json_decref(other);
+	/* the slots keep their own references: still readable after decrefs */
+	first = jsoncache_load(a, strlen(a));
+	ck_assert_int_eq(json_integer_value(json_object_get(first, "n")), 1);
+	json_decref(first);
+	/* more records than slots: every answer is still right */
+	for (int i = 0; i < 200; i++) {
+		char text[64];
+		json_t *v;
+
+		snprintf(text, sizeof(text), "{\"i\":%d}", i);
+		v = jsoncache_load(text, strlen(text));
+		ck_assert_int_eq(json_integer_value(json_object_get(v, "i")), i);
+		json_decref(v);
+	}
+	jsoncache_clear();
+}
+END_TEST
+
 START_TEST(idempotency_key_syntax)
 {
 	char key[300];
@@ -2444,6 +2487,10 @@ lib_suite(void)
 	tcase_add_test(tc, idempotency_key_syntax);
 	tcase_add_test(tc, idempotency_fingerprints);
 	tcase_add_test(tc, idempotency_replays_the_first_response);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("jsoncache");
+	tcase_add_test(tc, jsoncache_shares_identical_bytes_only);
 	suite_add_tcase(s, tc);
 	return s;
 }
