@@ -25,7 +25,9 @@
  * The verification cache.  A slot remembers, for one key id, the SHA-256 of
  * the secret that passed Argon2 and the exact bytes of the key's record as
  * they were then, with the principal built from them.  Every request still
- * reads the record: when its bytes are unchanged (not revoked, not edited)
+ * reads the record (lib/store.c answers from its per-process copy while no
+ * process wrote any key record, readcache.h): when its bytes are unchanged
+ * (not revoked, not edited)
  * and the presented secret has the same SHA-256, the cached principal is
  * used; any change to the record sends the request down the full path.
  */

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "gate.h"
+#include "generation.h"
 #include "store.h"
 
 /* Lock conflicts with a concurrent activation or resolution are retried
@@ -18,18 +19,9 @@
 #define GATE_CORRUPT EBADMSG
 
 /*
- * What the gate needs of one active-shutdown record, parsed once per
- * process.  The table is still read on every request; a slot is used only
- * when the record's bytes are identical to the ones it was parsed from, so
- * the cache can never answer for a record that changed or went away.  It
- * saves the JSON parse (most of the gate's cost while a shutdown is
- * active).
+ * What the gate needs of one active-shutdown record.
  */
-#define GATE_SLOTS 16
-
-struct parsed_shutdown {
-	void *bytes;              /* the record as stored; NULL when free */
-	size_t len;
+struct shutdown_summary {
 	int severity;
 	int key_scope;            /* scope "key": covers only key_id */
 	char key_id[64];
@@ -37,14 +29,52 @@ struct parsed_shutdown {
 	char reason[2100];
 };
 
+/*
+ * Parsed records, kept per process by their exact bytes: a slot is used
+ * only when a record's bytes are identical to the ones it was parsed from,
+ * so it can never answer for a record that changed.  It saves the JSON
+ * parse whenever the table has to be read.
+ */
+#define GATE_SLOTS 16
+
+struct parsed_shutdown {
+	void *bytes;              /* the record as stored; NULL when free */
+	size_t len;
+	struct shutdown_summary sum;
+};
+
 static struct parsed_shutdown slots[GATE_SLOTS];
 static unsigned next_victim;
+
+/*
+ * The whole table as this process last read it, with the GEN_SHUTDOWNS
+ * counter read before that scan (generation.h).  While the counter has not
+ * moved, no process activated or resolved anything, and the gate answers
+ * from the snapshot without reading the table; when it moved, the table is
+ * read again (waiting for the writer's commit).  A table with more records
+ * than the snapshot holds is read on every request.
+ */
+#define SNAPSHOT_MAX 64
+
+struct snapshot_entry {
+	char scope_key[STORE_KEY_MAX];   /* the T_ESD_ACTIVE key */
+	size_t klen;
+	int unreadable;                  /* the record did not parse */
+	struct shutdown_summary sum;
+};
+
+static struct {
+	uint64_t generation;             /* GENERATION_UNKNOWN: not usable */
+	int count;
+	struct snapshot_entry entries[SNAPSHOT_MAX];
+} snapshot;
 
 struct gate_scan {
 	const char *tenant;
 	size_t tenant_len;
 	const char *key_id;
 	struct gate_state *g;
+	int overflow;                    /* more records than the snapshot holds */
 };
 
 /* 1 when the T_ESD_ACTIVE key "tenant SEP id" covers the scan's tenant. */
@@ -59,7 +89,7 @@ covers_tenant(const struct gate_scan *s, const char *key, size_t klen)
 
 /* Parses a record into out; -1 when it is not a readable shutdown. */
 static int
-parse_shutdown(const void *val, size_t vlen, struct parsed_shutdown *out)
+parse_shutdown(const void *val, size_t vlen, struct shutdown_summary *out)
 {
 	json_error_t err;
 	json_t *esd;
@@ -89,7 +119,7 @@ parse_shutdown(const void *val, size_t vlen, struct parsed_shutdown *out)
 }
 
 /* The parsed form of a record: from a slot, or parsed now and kept. */
-static const struct parsed_shutdown *
+static const struct shutdown_summary *
 parsed(const void *val, size_t vlen)
 {
 	struct parsed_shutdown fresh, *slot;
@@ -98,9 +128,9 @@ parsed(const void *val, size_t vlen)
 	for (int i = 0; i < GATE_SLOTS; i++)
 		if (slots[i].bytes && slots[i].len == vlen &&
 		    memcmp(slots[i].bytes, val, vlen) == 0)
-			return &slots[i];
+			return &slots[i].sum;
 	memset(&fresh, 0, sizeof(fresh));
-	if (parse_shutdown(val, vlen, &fresh) != 0 ||
+	if (parse_shutdown(val, vlen, &fresh.sum) != 0 ||
 	    (copy = malloc(vlen ? vlen : 1)) == NULL)
 		return NULL;
 	memcpy(copy, val, vlen);
@@ -109,22 +139,21 @@ parsed(const void *val, size_t vlen)
 	slot = &slots[next_victim++ % GATE_SLOTS];
 	free(slot->bytes);
 	*slot = fresh;
-	return slot;
+	return &slot->sum;
 }
 
+/*
+ * Applies one record to the caller's gate state: 0, or GATE_CORRUPT when a
+ * record that covers the caller cannot be read (a shutdown of unknown
+ * severity: fail closed, as when the table cannot be read).
+ */
 static int
-consider(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+apply(struct gate_scan *s, const char *key, size_t klen,
+      const struct shutdown_summary *esd)
 {
-	struct gate_scan *s = arg;
-	const struct parsed_shutdown *esd;
-
 	if (!covers_tenant(s, key, klen))
 		return 0;
-	/*
-	 * A record that covers the caller but cannot be read is a shutdown of
-	 * unknown severity: fail closed, as when the table cannot be read.
-	 */
-	if ((esd = parsed(val, vlen)) == NULL)
+	if (esd == NULL)
 		return GATE_CORRUPT;
 	/* scope "key": only the named key is covered */
 	if (esd->key_scope &&
@@ -138,24 +167,72 @@ consider(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 	return 0;
 }
 
+/* Scan callback: keeps the record in the snapshot, then applies it. */
+static int
+consider(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct gate_scan *s = arg;
+	const struct shutdown_summary *esd = parsed(val, vlen);
+	struct snapshot_entry *e;
+
+	if (snapshot.count < SNAPSHOT_MAX && klen < sizeof(e->scope_key)) {
+		e = &snapshot.entries[snapshot.count++];
+		memcpy(e->scope_key, key, klen);
+		e->klen = klen;
+		e->unreadable = esd == NULL;
+		if (esd != NULL)
+			e->sum = *esd;
+	} else {
+		s->overflow = 1;
+	}
+	return apply(s, key, klen, esd);
+}
+
+/* The gate from the snapshot, as consider() would have found it. */
+static int
+from_snapshot(struct gate_scan *s)
+{
+	for (int i = 0; i < snapshot.count; i++) {
+		const struct snapshot_entry *e = &snapshot.entries[i];
+		int rc = apply(s, e->scope_key, e->klen, e->unreadable ? NULL : &e->sum);
+
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
 /*
  * One scan of the whole table: it holds only the active shutdowns of every
  * tenant (a handful at worst, usually none), so reading it all is cheaper
- * than two prefix scans and never stale.
+ * than two prefix scans, and the whole of it can be kept as the snapshot.
  */
 int
 gate_evaluate(const char *tenant, const char *key_id, struct gate_state *g)
 {
-	struct gate_scan s = { tenant, strlen(tenant), key_id, g };
+	struct gate_scan s = { tenant, strlen(tenant), key_id, g, 0 };
+	uint64_t gen = generation_read(GEN_SHUTDOWNS);
 	int rc = 0;
 
+	memset(g, 0, sizeof(*g));
+	if (gen != GENERATION_UNKNOWN && snapshot.generation == gen) {
+		if ((rc = from_snapshot(&s)) != 0)
+			memset(g, 0, sizeof(*g));
+		return rc;
+	}
 	for (int attempt = 0; attempt < GATE_ATTEMPTS; attempt++) {
 		memset(g, 0, sizeof(*g));
+		snapshot.generation = GENERATION_UNKNOWN;
+		snapshot.count = 0;
+		s.overflow = 0;
 		rc = store_scan(NULL, T_ESD_ACTIVE, "", 0, 0, consider, &s);
 		if (rc != DB_LOCK_DEADLOCK && rc != DB_LOCK_NOTGRANTED)
 			break;
 		nanosleep(&(struct timespec){ 0, 200000L * (attempt + 1) }, NULL);
 	}
+	/* only a whole, cleanly read table may answer later requests */
+	if (rc == 0 && !s.overflow)
+		snapshot.generation = gen;
 	if (rc != 0)
 		memset(g, 0, sizeof(*g));
 	return rc;

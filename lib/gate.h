@@ -2,8 +2,10 @@
  * gate.h - the emergency gate every governance call passes before its
  * handler: the highest active emergency shutdown covering the caller's
  * tenant (scope org), the caller's key (scope key) or every tenant (scope
- * all).  Read from the database on every request, so an activation or a
- * resolution is seen by the very next request of every process.
+ * all).  An activation or a resolution is seen by the very next request
+ * of every process: the table is read again whenever the shared
+ * GEN_SHUTDOWNS counter moved (generation.h), and otherwise answered from
+ * the copy this process read last.
  *
  * lib/server.c applies it to every authenticated route of every family:
  * gated is the default, so a new family is gated without a line of its

@@ -20,7 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "generation.h"
 #include "log.h"
+#include "readcache.h"
 #include "store.h"
 
 static const char *const table_files[T_COUNT] = {
@@ -49,6 +51,30 @@ static const char *const table_files[T_COUNT] = {
 	[T_RECEIPT_PENDING] = "receipt_pending.db",
 	[T_DELEGATIONS] = "delegations.db",
 };
+
+/*
+ * Tables whose writes move a shared change counter (generation.h), so that
+ * reads of them outside a transaction can be answered from this process's
+ * copy while nothing was written (readcache.h), and the gate can keep its
+ * copy of the active shutdowns (gate.c).  These are the tables every
+ * request reads: the key, the gate, and what the kill-switch check and
+ * session introspection look up.  (Stored as generation + 1; 0: none.)
+ */
+static const int table_generation[T_COUNT] = {
+	[T_APIKEYS] = GEN_APIKEYS + 1,
+	[T_ESD_ACTIVE] = GEN_SHUTDOWNS + 1,
+	[T_KS_ACTIVE] = GEN_KS_ACTIVE + 1,
+	[T_AGENT_STOPS] = GEN_AGENT_STOPS + 1,
+};
+
+/* The table's counter now, or GENERATION_UNKNOWN when it has none. */
+static uint64_t
+table_counter(enum store_table t)
+{
+	if (table_generation[t] == 0)
+		return GENERATION_UNKNOWN;
+	return generation_read((enum generation)(table_generation[t] - 1));
+}
 
 static DB_ENV *env;
 static DB *tables[T_COUNT];
@@ -120,7 +146,7 @@ fail:
 int
 store_open(const char *data_dir, unsigned cache_mb, char *err, size_t errlen)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], gen_err[PATH_MAX + 64];
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/db", data_dir) >= sizeof(path)) {
 		snprintf(err, errlen, "data directory path is too long");
@@ -136,6 +162,9 @@ store_open(const char *data_dir, unsigned cache_mb, char *err, size_t errlen)
 	}
 	snprintf(home, sizeof(home), "%s", path);
 	cache_size_mb = cache_mb ? cache_mb : 64;
+	/* without the counters the caches are off: slower, never wrong */
+	if (generation_open(data_dir, gen_err, sizeof(gen_err)) != 0)
+		log_error("%s; API-key and gate caches disabled", gen_err);
 	return open_environment(err, errlen);
 }
 
@@ -150,6 +179,41 @@ store_close(void)
 	if (env != NULL)
 		env->close(env, 0);
 	env = NULL;
+}
+
+/*
+ * Moves the table's change counter on after a write.  The caller's
+ * transaction still holds the write lock, so a reader that sees the new
+ * counter and reads the table waits for the commit (generation.h).
+ */
+static void
+written(enum store_table t)
+{
+	if (table_generation[t] != 0)
+		generation_bump((enum generation)(table_generation[t] - 1));
+}
+
+/* A write outside a transaction to a watched table gets one of its own,
+ * so the counter moves before the write is visible. */
+static int
+needs_own_txn(DB_TXN *txn, enum store_table t, DB_TXN **own)
+{
+	*own = NULL;
+	if (txn != NULL || table_generation[t] == 0)
+		return 0;
+	return store_begin(own);
+}
+
+static int
+finish_own_txn(DB_TXN *own, int rc)
+{
+	if (own == NULL)
+		return rc;
+	if (rc != 0) {
+		store_abort(own);
+		return rc;
+	}
+	return store_commit(own);
 }
 
 int
@@ -253,15 +317,37 @@ int
 store_get(DB_TXN *txn, enum store_table t, const void *key, size_t klen,
           void **val, size_t *vlen, uint32_t flags)
 {
+	uint64_t gen = GENERATION_UNKNOWN;
+	const void *kept;
+	size_t kept_len;
 	DBT k, v;
 	int rc;
 
+	/* outside a transaction, a watched table may answer from the copy */
+	if (txn == NULL && flags == 0)
+		gen = table_counter(t);
+	switch (readcache_find(t, gen, key, klen, &kept, &kept_len)) {
+	case READCACHE_ABSENT:
+		return DB_NOTFOUND;
+	case READCACHE_FOUND:
+		if ((*val = malloc(kept_len ? kept_len : 1)) == NULL)
+			return ENOMEM;
+		memcpy(*val, kept, kept_len);
+		*vlen = kept_len;
+		return 0;
+	case READCACHE_MISS:
+		break;
+	}
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
 	k.data = (void *)key;
 	k.size = (u_int32_t)klen;
 	v.flags = DB_DBT_MALLOC;
-	if ((rc = tables[t]->get(tables[t], txn, &k, &v, flags)) != 0)
+	rc = tables[t]->get(tables[t], txn, &k, &v, flags);
+	/* kept under the counter read before the database was */
+	if (rc == 0 || rc == DB_NOTFOUND)
+		readcache_keep(t, gen, key, klen, rc == 0 ? v.data : NULL, v.size);
+	if (rc != 0)
 		return rc;
 	*val = v.data;
 	*vlen = v.size;
@@ -288,7 +374,16 @@ int
 store_exists(DB_TXN *txn, enum store_table t, const void *key, size_t klen)
 {
 	DBT k, v;
+	void *val;
+	size_t vlen;
+	int rc;
 
+	/* a watched table: a whole read, which the copy may answer */
+	if (txn == NULL && table_counter(t) != GENERATION_UNKNOWN) {
+		if ((rc = store_get(NULL, t, key, klen, &val, &vlen, 0)) == 0)
+			free(val);
+		return rc;
+	}
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
 	k.data = (void *)key;
@@ -301,7 +396,9 @@ int
 store_put(DB_TXN *txn, enum store_table t, const void *key, size_t klen,
           const void *val, size_t vlen, uint32_t flags)
 {
+	DB_TXN *own;
 	DBT k, v;
+	int rc;
 
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
@@ -309,7 +406,11 @@ store_put(DB_TXN *txn, enum store_table t, const void *key, size_t klen,
 	k.size = (u_int32_t)klen;
 	v.data = (void *)val;
 	v.size = (u_int32_t)vlen;
-	return tables[t]->put(tables[t], txn, &k, &v, flags);
+	if ((rc = needs_own_txn(txn, t, &own)) != 0)
+		return rc;
+	if ((rc = tables[t]->put(tables[t], own ? own : txn, &k, &v, flags)) == 0)
+		written(t);
+	return finish_own_txn(own, rc);
 }
 
 int
@@ -329,12 +430,18 @@ store_put_json(DB_TXN *txn, enum store_table t, const char *key,
 int
 store_del(DB_TXN *txn, enum store_table t, const void *key, size_t klen)
 {
+	DB_TXN *own;
 	DBT k;
+	int rc;
 
 	memset(&k, 0, sizeof(k));
 	k.data = (void *)key;
 	k.size = (u_int32_t)klen;
-	return tables[t]->del(tables[t], txn, &k, 0);
+	if ((rc = needs_own_txn(txn, t, &own)) != 0)
+		return rc;
+	if ((rc = tables[t]->del(tables[t], own ? own : txn, &k, 0)) == 0)
+		written(t);
+	return finish_own_txn(own, rc);
 }
 
 static int

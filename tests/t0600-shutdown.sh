@@ -391,6 +391,11 @@ gate_unreadable() {
 	printf '%s\\1fesd_unreadable\nnot json\n' "$TENANT" >"$DATA/corrupt.txt"
 	check "an unreadable record is written into the live environment" \
 		as_data_owner db5.3_load -T -t btree -h "$DATA/db" -f "$DATA/corrupt.txt" esd_active.db
+	# db_load bypasses lib/store.c, so it does not move the shared change
+	# counter the gate's per-process copy is keyed by (lib/generation.h);
+	# any shutdown write through the API does, and the table is re-read
+	KEY=$KEY_B activate '{"severity":1,"reason":"moves the gate counter"}'
+	check_status 201 "another tenant's severity-1 shutdown"
 	api GET "$CHECK"
 	check_status 503 "an unreadable gate halts the check (fail closed)"
 	check_json '.code' '"gate_unavailable"' "code gate_unavailable"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -20,11 +21,14 @@
 #include "audit.h"
 #include "clock.h"
 #include "conf.h"
+#include "gate.h"
+#include "generation.h"
 #include "idempotency.h"
 #include "ids.h"
 #include "jsoncache.h"
 #include "merkle.h"
 #include "ratelimit.h"
+#include "readcache.h"
 #include "request.h"
 #include "response.h"
 #include "router.h"
@@ -2224,6 +2228,192 @@ END_TEST
  * idempotency
  */
 /* jsoncache: the parse is shared only for identical bytes */
+/*
+ * generation: shared change counters, and the gate's copy keyed by one
+ */
+START_TEST(generation_counts_watched_writes)
+{
+	uint64_t keys = generation_read(GEN_APIKEYS);
+	uint64_t esd = generation_read(GEN_SHUTDOWNS);
+	DB_TXN *txn;
+	pid_t child;
+	int status;
+
+	ck_assert_uint_ne(keys, GENERATION_UNKNOWN);
+	ck_assert_uint_ne(esd, GENERATION_UNKNOWN);
+	/* a table no cache depends on moves nothing */
+	ck_assert_int_eq(store_put(NULL, T_META, "k", 1, "v", 1, 0), 0);
+	ck_assert_uint_eq(generation_read(GEN_APIKEYS), keys);
+	ck_assert_uint_eq(generation_read(GEN_SHUTDOWNS), esd);
+	/* a watched table moves its own counter only, inside the writer's
+	 * transaction, before the commit */
+	ck_assert_int_eq(store_begin(&txn), 0);
+	ck_assert_int_eq(store_put(txn, T_APIKEYS, "key_x", 5, "{}", 2, 0), 0);
+	ck_assert_uint_eq(generation_read(GEN_APIKEYS), keys + 1);
+	ck_assert_int_eq(store_commit(txn), 0);
+	ck_assert_uint_eq(generation_read(GEN_SHUTDOWNS), esd);
+	/* a write outside a transaction too */
+	ck_assert_int_eq(store_put(NULL, T_ESD_ACTIVE, "t" KEY_SEP_STR "e", 3, "{}", 2, 0), 0);
+	ck_assert_uint_eq(generation_read(GEN_SHUTDOWNS), esd + 1);
+	ck_assert_int_eq(store_del(NULL, T_ESD_ACTIVE, "t" KEY_SEP_STR "e", 3), 0);
+	ck_assert_uint_eq(generation_read(GEN_SHUTDOWNS), esd + 2);
+	/* a delete of nothing writes nothing */
+	ck_assert_int_eq(store_del(NULL, T_ESD_ACTIVE, "t" KEY_SEP_STR "e", 3), DB_NOTFOUND);
+	ck_assert_uint_eq(generation_read(GEN_SHUTDOWNS), esd + 2);
+	/* another process sees the same counters */
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		generation_bump(GEN_SHUTDOWNS);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_uint_eq(generation_read(GEN_SHUTDOWNS), esd + 3);
+	/* unmapped: the answer that turns every cache off */
+	generation_close();
+	ck_assert_uint_eq(generation_read(GEN_APIKEYS), GENERATION_UNKNOWN);
+	generation_bump(GEN_APIKEYS);
+}
+END_TEST
+
+static void
+put_shutdown(const char *tenant, const char *id, int severity, const char *scope,
+             const char *key_id)
+{
+	char key[STORE_KEY_MAX];
+	json_t *rec = json_pack("{s:s, s:i, s:s, s:s}", "id", id, "severity", severity,
+	    "scope", scope, "reason", "drill");
+
+	if (key_id)
+		json_object_set_new(rec, "key_id", json_string(key_id));
+	store_key(key, sizeof(key), tenant, id, NULL);
+	ck_assert_int_eq(store_put_json(NULL, T_ESD_ACTIVE, key, rec, 0), 0);
+	json_decref(rec);
+}
+
+static void
+del_shutdown(const char *tenant, const char *id)
+{
+	char key[STORE_KEY_MAX];
+	int len = store_key(key, sizeof(key), tenant, id, NULL);
+
+	ck_assert_int_eq(store_del(NULL, T_ESD_ACTIVE, key, (size_t)len), 0);
+}
+
+static int
+gate_severity(const char *tenant, const char *key_id)
+{
+	struct gate_state g;
+
+	ck_assert_int_eq(gate_evaluate(tenant, key_id, &g), 0);
+	return g.severity;
+}
+
+/* The value of key in T_KS_ACTIVE as store_get sees it, or "-" if absent. */
+static const char *
+active_value(const char *key)
+{
+	static char text[64];
+	void *val;
+	size_t vlen;
+	int rc = store_get(NULL, T_KS_ACTIVE, key, strlen(key), &val, &vlen, 0);
+
+	if (rc == DB_NOTFOUND)
+		return "-";
+	ck_assert_int_eq(rc, 0);
+	snprintf(text, sizeof(text), "%.*s", (int)vlen, (const char *)val);
+	free(val);
+	return text;
+}
+
+START_TEST(store_reads_follow_every_write)
+{
+	DB_TXN *txn;
+	pid_t child;
+	int status;
+
+	/* an absent key is remembered as absent, until a write */
+	ck_assert_str_eq(active_value("k1"), "-");
+	ck_assert_str_eq(active_value("k1"), "-");
+	ck_assert_int_eq(store_exists(NULL, T_KS_ACTIVE, "k1", 2), DB_NOTFOUND);
+	ck_assert_int_eq(store_put(NULL, T_KS_ACTIVE, "k1", 2, "v1", 2, 0), 0);
+	ck_assert_str_eq(active_value("k1"), "v1");
+	ck_assert_str_eq(active_value("k1"), "v1");
+	ck_assert_int_eq(store_exists(NULL, T_KS_ACTIVE, "k1", 2), 0);
+	/* a write in a transaction, seen once committed */
+	ck_assert_int_eq(store_begin(&txn), 0);
+	ck_assert_int_eq(store_put(txn, T_KS_ACTIVE, "k1", 2, "v2", 2, 0), 0);
+	ck_assert_int_eq(store_commit(txn), 0);
+	ck_assert_str_eq(active_value("k1"), "v2");
+	/* an aborted write leaves the stored value */
+	ck_assert_int_eq(store_begin(&txn), 0);
+	ck_assert_int_eq(store_put(txn, T_KS_ACTIVE, "k1", 2, "v3", 2, 0), 0);
+	store_abort(txn);
+	ck_assert_str_eq(active_value("k1"), "v2");
+	/* another process writes: this one sees it on its next read */
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		char err[256];
+
+		/* a child must not use its parent's handles: its own open */
+		if (store_open(data_dir, 8, err, sizeof(err)) != 0 ||
+		    store_put(NULL, T_KS_ACTIVE, "k1", 2, "v4", 2, 0) != 0 ||
+		    store_del(NULL, T_KS_ACTIVE, "k2", 2) != DB_NOTFOUND)
+			_exit(1);
+		store_close();
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_str_eq(active_value("k1"), "v4");
+	ck_assert_int_eq(store_del(NULL, T_KS_ACTIVE, "k1", 2), 0);
+	ck_assert_str_eq(active_value("k1"), "-");
+	ck_assert_int_eq(store_exists(NULL, T_KS_ACTIVE, "k1", 2), DB_NOTFOUND);
+	/* a dropped copy is read again */
+	ck_assert_int_eq(store_put(NULL, T_KS_ACTIVE, "k1", 2, "v5", 2, 0), 0);
+	ck_assert_str_eq(active_value("k1"), "v5");
+	readcache_clear();
+	ck_assert_str_eq(active_value("k1"), "v5");
+}
+END_TEST
+
+START_TEST(gate_sees_every_write_at_once)
+{
+	char id[32];
+
+	ck_assert_int_eq(gate_severity("org_a", "key_1"), 0);
+	put_shutdown("org_a", "esd_1", 3, "org", NULL);
+	ck_assert_int_eq(gate_severity("org_a", "key_1"), 3);
+	ck_assert_int_eq(gate_severity("org_a", "key_1"), 3);     /* from the copy */
+	ck_assert_int_eq(gate_severity("org_b", "key_2"), 0);     /* from the copy */
+	put_shutdown("org_a", "esd_2", 5, "key", "key_1");
+	ck_assert_int_eq(gate_severity("org_a", "key_1"), 5);
+	ck_assert_int_eq(gate_severity("org_a", "key_9"), 3);
+	put_shutdown("*", "esd_3", 4, "all", NULL);
+	ck_assert_int_eq(gate_severity("org_b", "key_2"), 4);
+	del_shutdown("org_a", "esd_2");
+	del_shutdown("*", "esd_3");
+	ck_assert_int_eq(gate_severity("org_a", "key_1"), 3);
+	ck_assert_int_eq(gate_severity("org_b", "key_2"), 0);
+	/* more records than the copy holds: read every time, still right */
+	for (int i = 0; i < 80; i++) {
+		snprintf(id, sizeof(id), "esd_many_%02d", i);
+		put_shutdown("org_c", id, 1 + i % 2, "org", NULL);
+	}
+	ck_assert_int_eq(gate_severity("org_c", "key_3"), 2);
+	ck_assert_int_eq(gate_severity("org_a", "key_1"), 3);
+	del_shutdown("org_a", "esd_1");
+	ck_assert_int_eq(gate_severity("org_a", "key_1"), 0);
+	/* without the counters the table is read every time */
+	generation_close();
+	put_shutdown("org_a", "esd_4", 5, "org", NULL);
+	ck_assert_int_eq(gate_severity("org_a", "key_1"), 5);
+	del_shutdown("org_a", "esd_4");
+	ck_assert_int_eq(gate_severity("org_a", "key_1"), 0);
+}
+END_TEST
+
 START_TEST(jsoncache_shares_identical_bytes_only)
 {
 	const char a[] = "{\"status\":\"active\",\"n\":1}";
@@ -2487,6 +2677,13 @@ lib_suite(void)
 	tcase_add_test(tc, idempotency_key_syntax);
 	tcase_add_test(tc, idempotency_fingerprints);
 	tcase_add_test(tc, idempotency_replays_the_first_response);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("generation");
+	tcase_add_checked_fixture(tc, store_setup, store_teardown);
+	tcase_add_test(tc, generation_counts_watched_writes);
+	tcase_add_test(tc, store_reads_follow_every_write);
+	tcase_add_test(tc, gate_sees_every_write_at_once);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("jsoncache");
