@@ -36,6 +36,7 @@ static const struct conf_key conf_keys[] = {
 	UINT_KEY(db_cache_mb, 1, 65536),
 	UINT_KEY(checkpoint_kbytes, 0, 1u << 30),
 	UINT_KEY(checkpoint_minutes, 0, 1440),
+	UINT_KEY(watchdog_seconds, 5, 3600),
 	{ "audit_syslog", CONF_BOOL, offsetof(struct conf, audit_syslog), 0, 1 },
 	{ "audit_jsonl", CONF_PATH, offsetof(struct conf, audit_jsonl), 0, 0 },
 };
@@ -56,6 +57,7 @@ conf_defaults(struct conf *c)
 	c->db_cache_mb = 64;
 	c->checkpoint_kbytes = 4096;
 	c->checkpoint_minutes = 1;
+	c->watchdog_seconds = 60;
 }
 
 const char *

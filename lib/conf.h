@@ -18,6 +18,7 @@ struct conf {
 	unsigned db_cache_mb;
 	unsigned checkpoint_kbytes;
 	unsigned checkpoint_minutes;
+	unsigned watchdog_seconds;        /* a request stuck this long: recover */
 	int audit_syslog;
 	char audit_jsonl[PATH_MAX];
 };

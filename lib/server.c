@@ -13,6 +13,7 @@
 #include "log.h"
 #include "audit.h"
 #include "clock.h"
+#include "envlock.h"
 #include "idempotency.h"
 #include "ids.h"
 #include "ratelimit.h"
@@ -22,6 +23,17 @@
 
 #define TICK_MS 1000
 #define MAX_ATTEMPTS 50
+
+/*
+ * The watchdog: a request or a tick that has not finished after
+ * conf.watchdog_seconds (60) is stuck inside Berkeley DB (a process died
+ * holding a region mutex, see envlock.h); the process asks for a forced
+ * recovery and exits.  Far above any real request (the longest, a cascade
+ * kill of 1,000 agents, takes well under a second; lock waits give up
+ * after 2 s and are retried).  Opening the store may wait for a recovery,
+ * so it gets three times as long (the default's, before the conf is read).
+ */
+#define WATCHDOG_OPEN_FACTOR 3
 
 extern char **environ;
 
@@ -52,6 +64,19 @@ on_term(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+static void
+on_watchdog(int sig)
+{
+	static const char msg[] = "andon: stuck in the database for too long: "
+	    "asking for a forced recovery and exiting\n";
+
+	(void)sig;
+	envlock_request_recovery();
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(75);
+	_exit(75);
 }
 
 static void
@@ -416,9 +441,16 @@ tick(const struct family *f, int force)
 	if (!force && now - last_tick < TICK_MS)
 		return;
 	last_tick = now;
+	/* another process is stuck: leave, so it can recover alone */
+	if (envlock_recovery_requested()) {
+		log_notice("a forced recovery was asked for: exiting");
+		_exit(0);
+	}
+	alarm(conf.watchdog_seconds);
 	if (f->tick)
 		f->tick(&conf);
 	store_maintain(conf.checkpoint_kbytes, conf.checkpoint_minutes);
+	alarm(0);
 }
 
 static int
@@ -430,12 +462,22 @@ start(const struct family *f, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	log_set_program(f->name);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_watchdog;
+	sigaction(SIGALRM, &sa, NULL);
+	conf_defaults(&conf);
+	alarm(conf.watchdog_seconds * WATCHDOG_OPEN_FACTOR);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "%s: libsodium failed to initialise\n", f->name);
 		return -1;
 	}
-	if (conf_load(&conf, conf_default_path(), err, sizeof(err)) != 0 ||
-	    store_open(conf.data_dir, conf.db_cache_mb, err, sizeof(err)) != 0) {
+	if (conf_load(&conf, conf_default_path(), err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", f->name, err);
+		log_error("%s", err);
+		return -1;
+	}
+	alarm(conf.watchdog_seconds * WATCHDOG_OPEN_FACTOR);
+	if (store_open(conf.data_dir, conf.db_cache_mb, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", f->name, err);
 		log_error("%s", err);
 		return -1;
@@ -445,6 +487,7 @@ start(const struct family *f, int argc, char **argv)
 		fprintf(stderr, "%s: initialisation failed\n", f->name);
 		return -1;
 	}
+	alarm(0);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
@@ -468,7 +511,9 @@ serve_cgi(const struct family *f)
 {
 	struct request_io io = { NULL, cgi_read, environ };
 
+	alarm(conf.watchdog_seconds);
 	handle(f, &io, cgi_write, NULL);
+	alarm(0);
 	stop(f);
 	return 0;
 }
@@ -510,8 +555,10 @@ server_main(int argc, char **argv, const struct family *f)
 		io.ctx = fr.in;
 		io.read = fcgi_read;
 		io.envp = fr.envp;
+		alarm(conf.watchdog_seconds);
 		handle(f, &io, fcgi_write, fr.out);
 		FCGX_Finish_r(&fr);
+		alarm(0);
 		tick(f, 0);
 	}
 	stop(f);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "envlock.h"
 #include "generation.h"
 #include "log.h"
 #include "readcache.h"
@@ -80,6 +81,9 @@ static DB_ENV *env;
 static DB *tables[T_COUNT];
 static char home[PATH_MAX];
 static unsigned cache_size_mb = 64;
+
+/* How long a forced recovery waits for attached processes to leave. */
+#define RECOVERY_WAIT_MS 20000
 
 static void
 log_db_error(const DB_ENV *e, const char *prefix, const char *msg)
@@ -143,6 +147,33 @@ fail:
 	return -1;
 }
 
+/*
+ * A process died holding a region mutex and the survivors left
+ * (envlock.h); this one holds the attach lock exclusively, so no process
+ * is attached.  As db_recover does: remove the regions without touching
+ * their mutexes (DB_FORCE), then open with recovery, which builds them anew
+ * from the log.  Committed transactions survive; the dead one is undone.
+ */
+static int
+recover_by_force(char *err, size_t errlen)
+{
+	DB_ENV *old;
+	int rc;
+
+	log_notice("a process died holding a database mutex: recovering %s", home);
+	if (db_env_create(&old, 0) == 0 &&
+	    (rc = old->remove(old, home, DB_FORCE)) != 0)
+		log_error("removing the regions of %s: %s", home, db_strerror(rc));
+	rc = open_environment(err, errlen);
+	if (rc == 0) {
+		envlock_recovery_done();
+		log_notice("%s recovered", home);
+	}
+	if (envlock_share() != 0)
+		log_error("cannot hold the attach lock shared: %s", strerror(errno));
+	return rc;
+}
+
 int
 store_open(const char *data_dir, unsigned cache_mb, char *err, size_t errlen)
 {
@@ -165,6 +196,15 @@ store_open(const char *data_dir, unsigned cache_mb, char *err, size_t errlen)
 	/* without the counters the caches are off: slower, never wrong */
 	if (generation_open(data_dir, gen_err, sizeof(gen_err)) != 0)
 		log_error("%s; API-key and gate caches disabled", gen_err);
+	if (envlock_open(data_dir, err, errlen) != 0)
+		return -1;
+	if (envlock_recovery_requested() && envlock_exclusive(RECOVERY_WAIT_MS))
+		return recover_by_force(err, errlen);
+	if (envlock_share() != 0) {
+		snprintf(err, errlen, "cannot lock %s/env.lock: %s", data_dir,
+		    strerror(errno));
+		return -1;
+	}
 	return open_environment(err, errlen);
 }
 

@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +24,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "conf.h"
+#include "envlock.h"
 #include "gate.h"
 #include "generation.h"
 #include "idempotency.h"
@@ -1047,6 +1051,7 @@ START_TEST(conf_defaults_are_documented)
 	ck_assert_uint_eq(c.rate_limit_per_minute, 30);
 	ck_assert_uint_eq(c.rate_limit_burst, 30);
 	ck_assert_uint_eq(c.check_rate_limit_per_minute, 0);
+	ck_assert_uint_eq(c.watchdog_seconds, 60);
 	ck_assert_int_eq(c.audit_syslog, 0);
 	ck_assert_str_eq(c.audit_jsonl, "");
 
@@ -2378,6 +2383,45 @@ START_TEST(store_reads_follow_every_write)
 }
 END_TEST
 
+START_TEST(envlock_fences_a_forced_recovery)
+{
+	char path[128];
+	int fds[2], fd;
+	pid_t child;
+	char ch;
+
+	/* store_setup opened the store: this process holds the lock shared */
+	ck_assert_int_eq(envlock_recovery_requested(), 0);
+	envlock_request_recovery();
+	ck_assert_int_eq(envlock_recovery_requested(), 1);
+	/* another process attached (its own open of the lock file, shared) */
+	ck_assert_int_eq(pipe(fds), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		snprintf(path, sizeof(path), "%s/env.lock", data_dir);
+		if ((fd = open(path, O_RDWR)) < 0 || flock(fd, LOCK_SH) != 0)
+			_exit(1);
+		if (write(fds[1], "x", 1) != 1)
+			_exit(1);
+		sleep(30);              /* killed by the parent */
+		_exit(0);
+	}
+	ck_assert_int_eq(read(fds[0], &ch, 1), 1);
+	/* not granted while it stays attached */
+	ck_assert_int_eq(envlock_exclusive(300), 0);
+	kill(child, SIGKILL);
+	ck_assert_int_eq(waitpid(child, NULL, 0), child);
+	/* its death releases the lock: granted */
+	ck_assert_int_eq(envlock_exclusive(300), 1);
+	ck_assert_int_eq(envlock_share(), 0);
+	envlock_recovery_done();
+	ck_assert_int_eq(envlock_recovery_requested(), 0);
+	close(fds[0]);
+	close(fds[1]);
+}
+END_TEST
+
 START_TEST(gate_sees_every_write_at_once)
 {
 	char id[32];
@@ -2683,6 +2727,7 @@ lib_suite(void)
 	tcase_add_checked_fixture(tc, store_setup, store_teardown);
 	tcase_add_test(tc, generation_counts_watched_writes);
 	tcase_add_test(tc, store_reads_follow_every_write);
+	tcase_add_test(tc, envlock_fences_a_forced_recovery);
 	tcase_add_test(tc, gate_sees_every_write_at_once);
 	suite_add_tcase(s, tc);
 
