@@ -3,12 +3,12 @@
  * writes move a shared change counter (generation.h).
  *
  * lib/store.c answers a read outside a transaction of such a table (API
- * keys, active kill switches, agent stops, active shutdowns) from here when
- * the table's counter has not moved since the copy was read: no process
- * has written to the table since, so the copy is the stored value.  Any
- * write moves the counter, and the next read of every process goes to the
- * database again.  Lookups that found nothing are kept too: a check of a
- * target that is not killed is the hot path.
+ * keys, active kill switches, agent stops, active shutdowns, sessions)
+ * from here when the table's counter has not moved since the copy was
+ * read: no process has written to the table since, so the copy is the
+ * stored value.  Any write moves the counter, and the next read of every
+ * process goes to the database again.  Lookups that found nothing are
+ * kept too: a check of a target that is not killed is the hot path.
  */
 #ifndef ANDON_READCACHE_H
 #define ANDON_READCACHE_H

@@ -59,13 +59,16 @@ static const char *const table_files[T_COUNT] = {
  * copy while nothing was written (readcache.h), and the gate can keep its
  * copy of the active shutdowns (gate.c).  These are the tables every
  * request reads: the key, the gate, and what the kill-switch check and
- * session introspection look up.  (Stored as generation + 1; 0: none.)
+ * session introspection look up (a token's session: sessions change less
+ * often than they are introspected).  (Stored as generation + 1; 0: none.)
  */
 static const int table_generation[T_COUNT] = {
 	[T_APIKEYS] = GEN_APIKEYS + 1,
 	[T_ESD_ACTIVE] = GEN_SHUTDOWNS + 1,
 	[T_KS_ACTIVE] = GEN_KS_ACTIVE + 1,
 	[T_AGENT_STOPS] = GEN_AGENT_STOPS + 1,
+	[T_SESSIONS] = GEN_SESSIONS + 1,
+	[T_SESSION_TOKENS] = GEN_SESSIONS + 1,
 };
 
 /* The table's counter now, or GENERATION_UNKNOWN when it has none. */
