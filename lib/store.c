@@ -85,8 +85,9 @@ static DB *tables[T_COUNT];
 static char home[PATH_MAX];
 static unsigned cache_size_mb = 64;
 
-/* How long a forced recovery waits for attached processes to leave. */
-#define RECOVERY_WAIT_MS 20000
+/* How long a forced recovery waits for attached processes to leave (the
+ * stuck ones leave when their watchdog fires). */
+#define RECOVERY_WAIT_MS 600000
 
 static void
 log_db_error(const DB_ENV *e, const char *prefix, const char *msg)
@@ -201,8 +202,21 @@ store_open(const char *data_dir, unsigned cache_mb, char *err, size_t errlen)
 		log_error("%s; API-key and gate caches disabled", gen_err);
 	if (envlock_open(data_dir, err, errlen) != 0)
 		return -1;
-	if (envlock_recovery_requested() && envlock_exclusive(RECOVERY_WAIT_MS))
-		return recover_by_force(err, errlen);
+	/*
+	 * Never join an environment a forced recovery was asked for: that is
+	 * where the wedge is.  Wait until nobody is attached and run it, or
+	 * until another process ran it.  (A server's open watchdog ends the
+	 * wait sooner; the web server starts the process again.)
+	 */
+	if (envlock_recovery_requested()) {
+		if (envlock_exclusive(RECOVERY_WAIT_MS))
+			return recover_by_force(err, errlen);
+		if (envlock_recovery_requested()) {
+			snprintf(err, errlen, "a forced recovery of %s is pending: "
+			    "processes are still attached; retry", data_dir);
+			return -1;
+		}
+	}
 	if (envlock_share() != 0) {
 		snprintf(err, errlen, "cannot lock %s/env.lock: %s", data_dir,
 		    strerror(errno));
