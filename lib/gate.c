@@ -1,7 +1,6 @@
 /* gate.c - find the highest active emergency shutdown for a caller. */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -28,23 +27,6 @@ struct shutdown_summary {
 	char id[64];
 	char reason[2100];
 };
-
-/*
- * Parsed records, kept per process by their exact bytes: a slot is used
- * only when a record's bytes are identical to the ones it was parsed from,
- * so it can never answer for a record that changed.  It saves the JSON
- * parse whenever the table has to be read.
- */
-#define GATE_SLOTS 16
-
-struct parsed_shutdown {
-	void *bytes;              /* the record as stored; NULL when free */
-	size_t len;
-	struct shutdown_summary sum;
-};
-
-static struct parsed_shutdown slots[GATE_SLOTS];
-static unsigned next_victim;
 
 /*
  * The whole table as this process last read it, with the GEN_SHUTDOWNS
@@ -118,30 +100,6 @@ parse_shutdown(const void *val, size_t vlen, struct shutdown_summary *out)
 	return rc;
 }
 
-/* The parsed form of a record: from a slot, or parsed now and kept. */
-static const struct shutdown_summary *
-parsed(const void *val, size_t vlen)
-{
-	struct parsed_shutdown fresh, *slot;
-	void *copy;
-
-	for (int i = 0; i < GATE_SLOTS; i++)
-		if (slots[i].bytes && slots[i].len == vlen &&
-		    memcmp(slots[i].bytes, val, vlen) == 0)
-			return &slots[i].sum;
-	memset(&fresh, 0, sizeof(fresh));
-	if (parse_shutdown(val, vlen, &fresh.sum) != 0 ||
-	    (copy = malloc(vlen ? vlen : 1)) == NULL)
-		return NULL;
-	memcpy(copy, val, vlen);
-	fresh.bytes = copy;
-	fresh.len = vlen;
-	slot = &slots[next_victim++ % GATE_SLOTS];
-	free(slot->bytes);
-	*slot = fresh;
-	return &slot->sum;
-}
-
 /*
  * Applies one record to the caller's gate state: 0, or GATE_CORRUPT when a
  * record that covers the caller cannot be read (a shutdown of unknown
@@ -172,8 +130,13 @@ static int
 consider(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	struct gate_scan *s = arg;
-	const struct shutdown_summary *esd = parsed(val, vlen);
+	struct shutdown_summary parsed;
+	const struct shutdown_summary *esd = NULL;
 	struct snapshot_entry *e;
+
+	/* parsed only when the counter moved: then the snapshot answers */
+	if (parse_shutdown(val, vlen, &parsed) == 0)
+		esd = &parsed;
 
 	if (snapshot.count < SNAPSHOT_MAX && klen < sizeof(e->scope_key)) {
 		e = &snapshot.entries[snapshot.count++];
