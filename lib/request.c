@@ -7,14 +7,64 @@
 #include <string.h>
 #include <strings.h>
 
-#include <fcgiapp.h>
-
 #include "request.h"
 
-static const char *
-param(const struct request *r, const char *name)
+/*
+ * The parameters Andon reads.  They are picked out of the environment in
+ * one pass: FCGX_GetParam() would scan all of it once per name.
+ */
+enum param_index {
+	P_METHOD, P_URI, P_SCRIPT_NAME, P_PATH_INFO, P_QUERY_STRING,
+	P_API_KEY, P_AUTHORIZATION, P_TORK_API_KEY, P_TENANT_ID, P_REQUEST_ID,
+	P_IDEMPOTENCY_KEY, P_CONTENT_TYPE, P_ACCEPT, P_REMOTE_ADDR,
+	P_CONTENT_LENGTH, P_COUNT
+};
+
+#define PARAM(name) { name, sizeof(name) - 1 }
+static const struct {
+	const char *name;
+	size_t len;
+} param_names[P_COUNT] = {
+	[P_METHOD] = PARAM("REQUEST_METHOD"),
+	[P_URI] = PARAM("REQUEST_URI"),
+	[P_SCRIPT_NAME] = PARAM("SCRIPT_NAME"),
+	[P_PATH_INFO] = PARAM("PATH_INFO"),
+	[P_QUERY_STRING] = PARAM("QUERY_STRING"),
+	[P_API_KEY] = PARAM("HTTP_X_API_KEY"),
+	[P_AUTHORIZATION] = PARAM("HTTP_AUTHORIZATION"),
+	[P_TORK_API_KEY] = PARAM("HTTP_X_TORK_API_KEY"),
+	[P_TENANT_ID] = PARAM("HTTP_X_TENANT_ID"),
+	[P_REQUEST_ID] = PARAM("HTTP_X_REQUEST_ID"),
+	[P_IDEMPOTENCY_KEY] = PARAM("HTTP_IDEMPOTENCY_KEY"),
+	[P_CONTENT_TYPE] = PARAM("CONTENT_TYPE"),
+	[P_ACCEPT] = PARAM("HTTP_ACCEPT"),
+	[P_REMOTE_ADDR] = PARAM("REMOTE_ADDR"),
+	[P_CONTENT_LENGTH] = PARAM("CONTENT_LENGTH"),
+};
+#undef PARAM
+
+/* Fills value[i] with the value of param_names[i] (the first one when a
+ * name repeats), or NULL. */
+static void
+find_params(char **envp, const char *value[P_COUNT])
 {
-	return FCGX_GetParam(name, r->io.envp);
+	for (int i = 0; i < P_COUNT; i++)
+		value[i] = NULL;
+	for (; envp != NULL && *envp != NULL; envp++) {
+		const char *entry = *envp, *eq = strchr(entry, '=');
+		size_t len;
+
+		if (eq == NULL)
+			continue;
+		len = (size_t)(eq - entry);
+		for (int i = 0; i < P_COUNT; i++) {
+			if (param_names[i].len == len && value[i] == NULL &&
+			    memcmp(entry, param_names[i].name, len) == 0) {
+				value[i] = eq + 1;
+				break;
+			}
+		}
+	}
 }
 
 static int
@@ -81,24 +131,25 @@ int
 request_parse(struct request *r, const struct request_io *io,
               struct problem *p)
 {
-	const char *uri, *q, *auth, *cl;
+	const char *value[P_COUNT], *uri, *q, *auth, *cl;
 	size_t plen;
 
 	memset(r, 0, sizeof(*r));
 	r->io = *io;
-	r->method = param(r, "REQUEST_METHOD");
+	find_params(io->envp, value);
+	r->method = value[P_METHOD];
 	if (r->method == NULL)
 		r->method = "GET";
-	uri = param(r, "REQUEST_URI");
+	uri = value[P_URI];
 	if (uri == NULL || *uri == '\0') {
 		/* plain CGI without REQUEST_URI: rebuild it */
-		const char *script = param(r, "SCRIPT_NAME");
-		const char *info = param(r, "PATH_INFO");
+		const char *script = value[P_SCRIPT_NAME];
+		const char *info = value[P_PATH_INFO];
 
 		snprintf(r->param_buf, sizeof(r->param_buf), "%s%s",
 		    script ? script : "", info ? info : "");
 		uri = r->param_buf;
-		r->query = param(r, "QUERY_STRING");
+		r->query = value[P_QUERY_STRING];
 		q = NULL;
 		plen = strlen(uri);
 	} else {
@@ -114,22 +165,22 @@ request_parse(struct request *r, const struct request_io *io,
 		return -1;
 	}
 	r->param_buf[0] = '\0';
-	r->api_key = param(r, "HTTP_X_API_KEY");
+	r->api_key = value[P_API_KEY];
 	if ((r->api_key == NULL || *r->api_key == '\0') &&
-	    (auth = param(r, "HTTP_AUTHORIZATION")) != NULL)
+	    (auth = value[P_AUTHORIZATION]) != NULL)
 		r->api_key = bearer_token(r, auth);
 	/* the header of the vendor whose emergency-shutdown page (seed 003)
 	 * this API follows, so its curl examples work as written */
 	if (r->api_key == NULL || *r->api_key == '\0')
-		r->api_key = param(r, "HTTP_X_TORK_API_KEY");
-	r->tenant_header = param(r, "HTTP_X_TENANT_ID");
-	r->request_id_header = param(r, "HTTP_X_REQUEST_ID");
-	r->idempotency_key = param(r, "HTTP_IDEMPOTENCY_KEY");
-	r->content_type = param(r, "CONTENT_TYPE");
-	r->accept = param(r, "HTTP_ACCEPT");
-	r->remote_addr = param(r, "REMOTE_ADDR");
+		r->api_key = value[P_TORK_API_KEY];
+	r->tenant_header = value[P_TENANT_ID];
+	r->request_id_header = value[P_REQUEST_ID];
+	r->idempotency_key = value[P_IDEMPOTENCY_KEY];
+	r->content_type = value[P_CONTENT_TYPE];
+	r->accept = value[P_ACCEPT];
+	r->remote_addr = value[P_REMOTE_ADDR];
 	r->content_length = -1;
-	if ((cl = param(r, "CONTENT_LENGTH")) != NULL && *cl) {
+	if ((cl = value[P_CONTENT_LENGTH]) != NULL && *cl) {
 		char *end;
 
 		errno = 0;

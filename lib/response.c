@@ -92,36 +92,71 @@ response_header(struct response *r, const char *name, const char *value)
 		r->headers[r->headers_len] = '\0';
 }
 
+/* Appends the string s to the head being built in buf (cap bytes, *used
+ * taken); what does not fit is left out and *used stays within cap. */
+static void
+put(char *buf, size_t cap, size_t *used, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > cap - *used)
+		n = cap - *used;
+	memcpy(buf + *used, s, n);
+	*used += n;
+}
+
+/* Appends v in decimal. */
+static void
+put_number(char *buf, size_t cap, size_t *used, size_t v)
+{
+	char digits[24], *p = digits + sizeof(digits);
+
+	*--p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0 && p > digits);
+	put(buf, cap, used, p);
+}
+
 char *
 response_serialise(struct response *r, const char *request_id, int head_only,
                    size_t *len)
 {
-	char *body = NULL, *out;
-	size_t blen = 0, hlen;
-	char head[4096];
-	int n;
+	char head[4096], dumped[8192], *body = NULL, *big = NULL, *out;
+	size_t blen = 0, hlen = 0;
 
 	if (r->raw != NULL) {
 		body = r->raw;
 		blen = r->raw_len;
 	} else if (r->json != NULL) {
-		body = json_dumps(r->json, JSON_COMPACT);
-		blen = body ? strlen(body) : 0;
+		/* most answers fit the stack buffer; bigger ones are dumped
+		 * again into one of their size */
+		blen = json_dumpb(r->json, dumped, sizeof(dumped), JSON_COMPACT);
+		if (blen > sizeof(dumped)) {
+			big = json_dumps(r->json, JSON_COMPACT);
+			blen = big ? strlen(big) : 0;
+		}
+		body = big ? big : dumped;
 	}
-	n = snprintf(head, sizeof(head),
-	    "Status: %d %s\r\n"
-	    "Content-Length: %zu\r\n"
-	    "X-Request-Id: %s\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "X-Content-Type-Options: nosniff\r\n"
-	    "%s%s%s"
-	    "%s\r\n",
-	    r->status, http_reason(r->status), blen, request_id,
-	    body || r->content_type ? "Content-Type: " : "",
-	    body || r->content_type ? (r->content_type ? r->content_type : "application/json") : "",
-	    body || r->content_type ? "\r\n" : "",
-	    r->headers);
-	hlen = n > 0 && (size_t)n < sizeof(head) ? (size_t)n : 0;
+	put(head, sizeof(head), &hlen, "Status: ");
+	put_number(head, sizeof(head), &hlen, (size_t)r->status);
+	put(head, sizeof(head), &hlen, " ");
+	put(head, sizeof(head), &hlen, http_reason(r->status));
+	put(head, sizeof(head), &hlen, "\r\nContent-Length: ");
+	put_number(head, sizeof(head), &hlen, blen);
+	put(head, sizeof(head), &hlen, "\r\nX-Request-Id: ");
+	put(head, sizeof(head), &hlen, request_id);
+	put(head, sizeof(head), &hlen, "\r\nCache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n");
+	if (body != NULL || r->content_type != NULL) {
+		put(head, sizeof(head), &hlen, "Content-Type: ");
+		put(head, sizeof(head), &hlen,
+		    r->content_type ? r->content_type : "application/json");
+		put(head, sizeof(head), &hlen, "\r\n");
+	}
+	put(head, sizeof(head), &hlen, r->headers);
+	put(head, sizeof(head), &hlen, "\r\n");
 	if (head_only)
 		blen = 0;
 	if ((out = malloc(hlen + blen + 1)) != NULL) {
@@ -131,7 +166,6 @@ response_serialise(struct response *r, const char *request_id, int head_only,
 		out[hlen + blen] = '\0';
 		*len = hlen + blen;
 	}
-	if (body != r->raw)
-		free(body);
+	free(big);
 	return out;
 }

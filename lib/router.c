@@ -59,8 +59,7 @@ allow_add(char *allow, size_t len, const char *method)
 enum route_match
 router_find(const struct route *routes, size_t count, const char *method,
             const char *path, const struct route **found, const char **params,
-            size_t maxparams, char *parambuf, size_t buflen, char *allow,
-            size_t allowlen)
+            size_t maxparams, char *parambuf, size_t buflen)
 {
 	const char *want = strcmp(method, "HEAD") ? method : "GET";
 	const char *scratch[8];
@@ -68,22 +67,36 @@ router_find(const struct route *routes, size_t count, const char *method,
 	int known = 0;
 
 	*found = NULL;
-	allow[0] = '\0';
 	for (size_t i = 0; i < count; i++) {
 		if (!match(routes[i].pattern, path, scratch, 8, scratchbuf,
 		    sizeof(scratchbuf)))
 			continue;
 		known = 1;
+		if (!strcmp(routes[i].method, want)) {
+			*found = &routes[i];
+			match(routes[i].pattern, path, params, maxparams, parambuf, buflen);
+			return ROUTE_FOUND;
+		}
+	}
+	return known ? ROUTE_NO_METHOD : ROUTE_NO_PATH;
+}
+
+void
+router_allow(const struct route *routes, size_t count, const char *path,
+             char *allow, size_t allowlen)
+{
+	const char *scratch[8];
+	char scratchbuf[2048];
+
+	allow[0] = '\0';
+	for (size_t i = 0; i < count; i++) {
+		if (!match(routes[i].pattern, path, scratch, 8, scratchbuf,
+		    sizeof(scratchbuf)))
+			continue;
 		allow_add(allow, allowlen, routes[i].method);
 		if (!strcmp(routes[i].method, "GET"))
 			allow_add(allow, allowlen, "HEAD");
-		if (*found == NULL && !strcmp(routes[i].method, want)) {
-			*found = &routes[i];
-			match(routes[i].pattern, path, params, maxparams, parambuf, buflen);
-		}
 	}
-	if (!known)
-		return ROUTE_NO_PATH;
-	allow_add(allow, allowlen, "OPTIONS");
-	return *found ? ROUTE_FOUND : ROUTE_NO_METHOD;
+	if (allow[0] != '\0')
+		allow_add(allow, allowlen, "OPTIONS");
 }

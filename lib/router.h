@@ -32,12 +32,15 @@ struct route {
 enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
 
 /* Finds the route for method and path; fills params (pointers into
- * parambuf) with the {name} segments in order, and allow with the methods
- * the path accepts ("GET, HEAD, POST, OPTIONS") when the path is known. */
+ * parambuf) with the {name} segments in order.  HEAD finds the GET route. */
 enum route_match router_find(const struct route *routes, size_t count,
                              const char *method, const char *path,
                              const struct route **found, const char **params,
-                             size_t maxparams, char *parambuf, size_t buflen,
-                             char *allow, size_t allowlen);
+                             size_t maxparams, char *parambuf, size_t buflen);
+
+/* The methods path accepts, for the Allow header of an OPTIONS or 405
+ * answer: "GET, HEAD, POST, OPTIONS"; "" when no route matches it. */
+void router_allow(const struct route *routes, size_t count, const char *path,
+                  char *allow, size_t allowlen);
 
 #endif

@@ -2,9 +2,12 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -20,18 +23,20 @@
 #include "scope.h"
 #include "server.h"
 #include "store.h"
+#include "watchdog.h"
 
 #define TICK_MS 1000
 #define MAX_ATTEMPTS 50
 
 /*
- * The watchdog: a request or a tick that has not finished after
- * conf.watchdog_seconds (60) is stuck inside Berkeley DB (a process died
- * holding a region mutex, see envlock.h); the process asks for a forced
- * recovery and exits.  Far above any real request (the longest, a cascade
- * kill of 1,000 agents, takes well under a second; lock waits give up
- * after 2 s and are retried).  Opening the store may wait for a recovery,
- * so it gets three times as long (the default's, before the conf is read).
+ * The watchdog (watchdog.h): a request or a tick that has not finished
+ * after conf.watchdog_seconds (60) is stuck inside Berkeley DB (a process
+ * died holding a region mutex, see envlock.h); the process asks for a
+ * forced recovery and exits.  Far above any real request (the longest, a
+ * cascade kill of 1,000 agents, takes well under a second; lock waits give
+ * up after 2 s and are retried).  Opening the store may wait for a
+ * recovery, so it gets three times as long (the default's, before the conf
+ * is read).
  */
 #define WATCHDOG_OPEN_FACTOR 3
 
@@ -67,19 +72,6 @@ on_term(int sig)
 }
 
 static void
-on_watchdog(int sig)
-{
-	static const char msg[] = "andon: stuck in the database for too long: "
-	    "asking for a forced recovery and exiting\n";
-
-	(void)sig;
-	envlock_request_recovery();
-	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
-		_exit(75);
-	_exit(75);
-}
-
-static void
 request_id(const struct request *r, char out[80])
 {
 	const char *in = r->request_id_header;
@@ -94,17 +86,25 @@ request_id(const struct request *r, char out[80])
 		    ch == '.' || ch == ':';
 	}
 	if (sane) {
-		snprintf(out, 80, "%s", in);
+		memcpy(out, in, len + 1);
 		return;
 	}
-	/* "req_" + 64 random bits drawn once per process + a counter: unique
-	 * without a getrandom() system call on every request. */
+	/* "req_" + 64 random bits drawn once per process + a 32-bit counter
+	 * in hex: unique without a getrandom() system call on every request. */
+	static const char hex[] = "0123456789abcdef";
 	static char process_part[ID_SIZE];
-	static unsigned long counter;
+	static size_t process_len;
+	static uint32_t counter;
 
-	if (process_part[0] == '\0')
+	if (process_part[0] == '\0') {
 		id_random_hex(process_part, sizeof(process_part), "req_", 8);
-	snprintf(out, 80, "%s%08lx", process_part, ++counter & 0xffffffffUL);
+		process_len = strlen(process_part);
+	}
+	counter++;
+	memcpy(out, process_part, process_len);
+	for (int i = 0; i < 8; i++)
+		out[process_len + i] = hex[(counter >> (28 - 4 * i)) & 0xf];
+	out[process_len + 8] = '\0';
 }
 
 static void
@@ -367,11 +367,14 @@ handle(const struct family *f, const struct request_io *io,
 	}
 	m = router_find(f->routes, f->route_count, req.method, req.path,
 	    &c.route, req.params, REQUEST_MAX_PARAMS, req.param_buf,
-	    sizeof(req.param_buf), allow, sizeof(allow));
+	    sizeof(req.param_buf));
 	if (m == ROUTE_NO_PATH) {
 		response_error(&resp, 404, "not_found", "no such resource");
 		goto send;
 	}
+	if (m == ROUTE_NO_METHOD || !strcmp(req.method, "OPTIONS"))
+		router_allow(f->routes, f->route_count, req.path, allow,
+		    sizeof(allow));
 	if (!strcmp(req.method, "OPTIONS")) {
 		resp.status = 204;
 		response_header(&resp, "Allow", allow);
@@ -446,11 +449,11 @@ tick(const struct family *f, int force)
 		log_notice("a forced recovery was asked for: exiting");
 		_exit(0);
 	}
-	alarm(conf.watchdog_seconds);
+	watchdog_arm(conf.watchdog_seconds);
 	if (f->tick)
 		f->tick(&conf);
 	store_maintain(conf.checkpoint_kbytes, conf.checkpoint_minutes);
-	alarm(0);
+	watchdog_disarm();
 }
 
 static int
@@ -462,11 +465,12 @@ start(const struct family *f, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	log_set_program(f->name);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_watchdog;
-	sigaction(SIGALRM, &sa, NULL);
 	conf_defaults(&conf);
-	alarm(conf.watchdog_seconds * WATCHDOG_OPEN_FACTOR);
+	if (watchdog_start() != 0) {
+		fprintf(stderr, "%s: the watchdog thread could not start\n", f->name);
+		return -1;
+	}
+	watchdog_arm(conf.watchdog_seconds * WATCHDOG_OPEN_FACTOR);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "%s: libsodium failed to initialise\n", f->name);
 		return -1;
@@ -476,7 +480,7 @@ start(const struct family *f, int argc, char **argv)
 		log_error("%s", err);
 		return -1;
 	}
-	alarm(conf.watchdog_seconds * WATCHDOG_OPEN_FACTOR);
+	watchdog_arm(conf.watchdog_seconds * WATCHDOG_OPEN_FACTOR);
 	if (store_open(conf.data_dir, conf.db_cache_mb, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", f->name, err);
 		log_error("%s", err);
@@ -487,7 +491,7 @@ start(const struct family *f, int argc, char **argv)
 		fprintf(stderr, "%s: initialisation failed\n", f->name);
 		return -1;
 	}
-	alarm(0);
+	watchdog_disarm();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
@@ -511,17 +515,33 @@ serve_cgi(const struct family *f)
 {
 	struct request_io io = { NULL, cgi_read, environ };
 
-	alarm(conf.watchdog_seconds);
+	watchdog_arm(conf.watchdog_seconds);
 	handle(f, &io, cgi_write, NULL);
-	alarm(0);
+	watchdog_disarm();
 	stop(f);
 	return 0;
+}
+
+/*
+ * Makes accept() on the FastCGI listening socket (descriptor 0) give up
+ * after ms, so an idle process still runs its tick without a poll() before
+ * every request.  Linux honours SO_RCVTIMEO on accept(); the accepted
+ * connections do not inherit it.  Returns 0 when it could not be set: the
+ * loop then polls.
+ */
+static int
+accept_times_out(int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	return setsockopt(0, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0;
 }
 
 int
 server_main(int argc, char **argv, const struct family *f)
 {
 	FCGX_Request fr;
+	int timed;
 
 	if (start(f, argc, argv) != 0) {
 		if (FCGX_IsCGI()) {
@@ -539,26 +559,38 @@ server_main(int argc, char **argv, const struct family *f)
 	if (FCGX_IsCGI())
 		return serve_cgi(f);
 	FCGX_Init();
-	FCGX_InitRequest(&fr, 0, 0);
+	/* SIGTERM must interrupt a waiting accept() so that we stop */
+	FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR);
+	timed = accept_times_out(TICK_MS);
 	last_tick = clock_now_ms();
 	while (!stopping) {
-		struct pollfd pfd = { 0, POLLIN, 0 };
 		struct request_io io;
-		int ready = poll(&pfd, 1, TICK_MS);
+		int rc;
 
-		if (ready == 0 || (ready < 0 && errno == EINTR)) {
-			tick(f, ready == 0);
+		if (!timed) {
+			struct pollfd pfd = { 0, POLLIN, 0 };
+			int ready = poll(&pfd, 1, TICK_MS);
+
+			if (ready == 0 || (ready < 0 && errno == EINTR)) {
+				tick(f, ready == 0);
+				continue;
+			}
+		}
+		rc = FCGX_Accept_r(&fr);
+		if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR) {
+			/* idle for TICK_MS, or a signal */
+			tick(f, rc != -EINTR);
 			continue;
 		}
-		if (FCGX_Accept_r(&fr) < 0)
+		if (rc < 0)
 			break;
 		io.ctx = fr.in;
 		io.read = fcgi_read;
 		io.envp = fr.envp;
-		alarm(conf.watchdog_seconds);
+		watchdog_arm(conf.watchdog_seconds);
 		handle(f, &io, fcgi_write, fr.out);
 		FCGX_Finish_r(&fr);
-		alarm(0);
+		watchdog_disarm();
 		tick(f, 0);
 	}
 	stop(f);

@@ -40,6 +40,7 @@
 #include "store.h"
 #include "tlog.h"
 #include "validate.h"
+#include "watchdog.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -387,6 +388,12 @@ START_TEST(request_from_parameters)
 	char *bad_env[] = { "REQUEST_URI=/v1/%zz", NULL };
 	char *relative_env[] = { "REQUEST_URI=v1/x", NULL };
 	char *basic_env[] = { "REQUEST_URI=/", "HTTP_AUTHORIZATION=Basic abc", NULL };
+	char *odd_env[] = {
+		"REQUEST_URI=/first", "REQUEST_URI=/second",
+		"HTTP_X_TENANT_ID_EXTRA=org_x", "HTTP_X_TENANT_ID",
+		"HTTP_X_REQUEST_ID=", "REQUEST_METHOD=GET",
+		"REQUEST_METHOD=POST", NULL,
+	};
 	struct request_io io = { NULL, NULL, env };
 	static struct request r;
 	struct problem p;
@@ -422,6 +429,67 @@ START_TEST(request_from_parameters)
 	ck_assert_int_eq(request_parse(&r, &io, &p), 0);
 	ck_assert(r.api_key == NULL || r.api_key[0] == '\0');
 	ck_assert_int_eq(r.content_length, -1);
+
+	/* the first of a repeated name wins; a longer name sharing the
+	 * prefix, or an entry without '=', is not the parameter */
+	io.envp = odd_env;
+	ck_assert_int_eq(request_parse(&r, &io, &p), 0);
+	ck_assert_str_eq(r.path, "/first");
+	ck_assert_ptr_null(r.tenant_header);
+	ck_assert_str_eq(r.request_id_header, "");
+	ck_assert_str_eq(r.method, "GET");
+}
+END_TEST
+
+START_TEST(response_head_and_body)
+{
+	struct response resp;
+	char *text, *big_value;
+	size_t len;
+
+	response_init(&resp);
+	response_json(&resp, 201, json_pack("{s:s, s:i}", "id", "ks_1", "n", 7));
+	response_header(&resp, "Location", "/v1/x/ks_1");
+	response_header(&resp, "X-Bad", "a\r\nInjected: 1");
+	text = response_serialise(&resp, "req_1", 0, &len);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_uint_eq(len, strlen(text));
+	ck_assert_str_eq(text,
+	    "Status: 201 Created\r\n"
+	    "Content-Length: 19\r\n"
+	    "X-Request-Id: req_1\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Location: /v1/x/ks_1\r\n"
+	    "\r\n"
+	    "{\"id\":\"ks_1\",\"n\":7}");
+	free(text);
+	/* HEAD: the length of the body, no body */
+	text = response_serialise(&resp, "req_2", 1, &len);
+	ck_assert_ptr_nonnull(strstr(text, "Content-Length: 19\r\n"));
+	ck_assert_str_eq(text + len - 4, "\r\n\r\n");
+	free(text);
+	response_reset(&resp);
+
+	/* a body bigger than the stack buffer is dumped whole */
+	big_value = malloc(20001);
+	memset(big_value, 'v', 20000);
+	big_value[20000] = '\0';
+	response_json(&resp, 200, json_pack("{s:s}", "v", big_value));
+	text = response_serialise(&resp, "req_3", 0, &len);
+	ck_assert_ptr_nonnull(strstr(text, "Content-Length: 20008\r\n"));
+	ck_assert_uint_eq(strlen(strstr(text, "\r\n\r\n") + 4), 20008);
+	free(text);
+	free(big_value);
+	response_reset(&resp);
+
+	/* 204: no body, no type */
+	resp.status = 204;
+	text = response_serialise(&resp, "req_4", 0, &len);
+	ck_assert_ptr_nonnull(strstr(text, "Status: 204 No Content\r\nContent-Length: 0\r\n"));
+	ck_assert_ptr_null(strstr(text, "\nContent-Type:"));
+	free(text);
 }
 END_TEST
 
@@ -868,8 +936,13 @@ static char parambuf[256], allow[128];
 static enum route_match
 route(const char *method, const char *path, const struct route **found)
 {
-	return router_find(test_routes, NELEM(test_routes), method, path, found,
-	    params, REQUEST_MAX_PARAMS, parambuf, sizeof(parambuf), allow, sizeof(allow));
+	enum route_match m = router_find(test_routes, NELEM(test_routes), method,
+	    path, found, params, REQUEST_MAX_PARAMS, parambuf, sizeof(parambuf));
+
+	/* what an OPTIONS or 405 answer would list */
+	router_allow(test_routes, NELEM(test_routes), path, allow, sizeof(allow));
+	ck_assert_int_eq(allow[0] != '\0', m != ROUTE_NO_PATH);
+	return m;
 }
 
 START_TEST(routing_matches_patterns)
@@ -2422,6 +2495,41 @@ START_TEST(envlock_fences_a_forced_recovery)
 }
 END_TEST
 
+/* Runs a child that arms the watchdog for 1 s, disarms it at once when
+ * in_time, and then sleeps 3 s; returns its exit status. */
+static int
+watched_child(int in_time)
+{
+	pid_t child = fork();
+	int status;
+
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		if (watchdog_start() != 0)
+			_exit(1);
+		watchdog_arm(1);
+		if (in_time)
+			watchdog_disarm();
+		sleep(3);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+START_TEST(watchdog_ends_stuck_work_only)
+{
+	/* work that ended in time: the process lives on, no marker */
+	ck_assert_int_eq(watched_child(1), 0);
+	ck_assert_int_eq(envlock_recovery_requested(), 0);
+	/* work past its deadline: exit 75, and a forced recovery asked for */
+	ck_assert_int_eq(watched_child(0), 75);
+	ck_assert_int_eq(envlock_recovery_requested(), 1);
+	envlock_recovery_done();
+}
+END_TEST
+
 START_TEST(gate_sees_every_write_at_once)
 {
 	char id[32];
@@ -2642,6 +2750,7 @@ lib_suite(void)
 	tcase_add_test(tc, query_parameters);
 	tcase_add_test(tc, query_numbers);
 	tcase_add_test(tc, request_from_parameters);
+	tcase_add_test(tc, response_head_and_body);
 	tcase_add_test(tc, body_limits);
 	suite_add_tcase(s, tc);
 
@@ -2725,9 +2834,11 @@ lib_suite(void)
 
 	tc = tcase_create("generation");
 	tcase_add_checked_fixture(tc, store_setup, store_teardown);
+	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, generation_counts_watched_writes);
 	tcase_add_test(tc, store_reads_follow_every_write);
 	tcase_add_test(tc, envlock_fences_a_forced_recovery);
+	tcase_add_test(tc, watchdog_ends_stuck_work_only);
 	tcase_add_test(tc, gate_sees_every_write_at_once);
 	suite_add_tcase(s, tc);
 

@@ -1,0 +1,83 @@
+/* watchdog.c - a deadline on each request, watched by a thread. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "envlock.h"
+#include "watchdog.h"
+
+/* Milliseconds since the epoch by which the current work must end; 0 when
+ * nothing is being watched.  Written by the main thread, read by the
+ * watching one. */
+static int64_t deadline_ms;
+
+/* Monotonic: a step of the wall clock neither fires nor delays it. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *
+watch(void *unused)
+{
+	static const char msg[] = "andon: stuck in the database for too long: "
+	    "asking for a forced recovery and exiting\n";
+	const struct timespec second = { 1, 0 };
+
+	(void)unused;
+	for (;;) {
+		int64_t deadline = __atomic_load_n(&deadline_ms, __ATOMIC_ACQUIRE);
+
+		if (deadline != 0 && now_ms() > deadline) {
+			envlock_request_recovery();
+			if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+				_exit(75);
+			_exit(75);
+		}
+		nanosleep(&second, NULL);
+	}
+	return NULL;
+}
+
+int
+watchdog_start(void)
+{
+	static int started;
+	pthread_t thread;
+	sigset_t all, old;
+	int rc;
+
+	if (started)
+		return 0;
+	/* signals (SIGTERM above all) go to the main thread, whose blocking
+	 * accept() they must interrupt: the watcher blocks every one */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&thread, NULL, watch, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		return -1;
+	pthread_detach(thread);
+	started = 1;
+	return 0;
+}
+
+void
+watchdog_arm(unsigned seconds)
+{
+	int64_t deadline = seconds ? now_ms() + (int64_t)seconds * 1000 : 0;
+
+	__atomic_store_n(&deadline_ms, deadline, __ATOMIC_RELEASE);
+}
+
+void
+watchdog_disarm(void)
+{
+	__atomic_store_n(&deadline_ms, 0, __ATOMIC_RELEASE);
+}

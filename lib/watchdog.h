@@ -1,0 +1,23 @@
+/*
+ * watchdog.h - turns a request or a tick stuck inside Berkeley DB into an
+ * exit that asks for a forced recovery (see envlock.h).
+ *
+ * A thread of its own looks once a second at a deadline the main thread
+ * sets before each piece of work and clears after it; past the deadline it
+ * leaves DATA/recover-needed and ends the process with status 75.  Arming
+ * and disarming are a clock read and an atomic store: no system call on
+ * the request path (alarm() cost two per request).
+ */
+#ifndef ANDON_WATCHDOG_H
+#define ANDON_WATCHDOG_H
+
+/* Starts the watching thread; 0, or -1 when it could not be created. */
+int watchdog_start(void);
+
+/* The work starting now must end within seconds (0: no deadline). */
+void watchdog_arm(unsigned seconds);
+
+/* The work ended in time. */
+void watchdog_disarm(void);
+
+#endif
