@@ -313,8 +313,7 @@ retry:
 		audit_discard_pending();
 		if (!store_retryable(rc))
 			break;
-		if (rc == DB_LOCK_NOTGRANTED && store_env() &&
-		    store_env()->failchk(store_env(), 0) == DB_RUNRECOVERY)
+		if (rc == DB_LOCK_NOTGRANTED && store_failchk() == DB_RUNRECOVERY)
 			rc = DB_RUNRECOVERY;
 		if (rc == DB_RUNRECOVERY)
 			store_reopen();

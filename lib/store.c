@@ -10,6 +10,7 @@
  * the caller answers 2xx; concurrent commits share one log flush.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -97,13 +98,75 @@ log_db_error(const DB_ENV *e, const char *prefix, const char *msg)
 	log_error("berkeley db: %s", msg);
 }
 
+int
+store_pid_alive(pid_t pid)
+{
+	char path[64], stat[512], *end;
+	ssize_t n;
+	int fd;
+
+	if (kill(pid, 0) != 0 && errno != EPERM)
+		return 0;
+	/* a process killed but not yet reaped by its web server (mod_fcgid
+	 * reaps late) answers kill(); its state in /proc says it is dead */
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno != ENOENT;
+	n = read(fd, stat, sizeof(stat) - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	stat[n] = '\0';
+	/* "pid (comm) S ...": the state follows the last ')' */
+	if ((end = strrchr(stat, ')')) == NULL || end[1] != ' ')
+		return 1;
+	return end[2] != 'Z' && end[2] != 'X';
+}
+
+/*
+ * failchk() asks about every thread slot and locker of the environment,
+ * the same few processes hundreds of times a run: each is looked up once
+ * per run (run_failchk() forgets the answers before each).
+ */
+#define ALIVE_MEMO 32
+static struct {
+	pid_t pid;
+	int alive;
+} alive_memo[ALIVE_MEMO];
+static int alive_memo_used;
+
 static int
 pid_is_alive(DB_ENV *e, pid_t pid, db_threadid_t tid, u_int32_t flags)
 {
+	int alive;
+
 	(void)e;
 	(void)tid;
 	(void)flags;
-	return kill(pid, 0) == 0 || errno == EPERM;
+	for (int i = 0; i < alive_memo_used; i++)
+		if (alive_memo[i].pid == pid)
+			return alive_memo[i].alive;
+	alive = store_pid_alive(pid);
+	if (alive_memo_used < ALIVE_MEMO) {
+		alive_memo[alive_memo_used].pid = pid;
+		alive_memo[alive_memo_used].alive = alive;
+		alive_memo_used++;
+	}
+	return alive;
+}
+
+/* Releases what dead processes held; DB_RUNRECOVERY when it cannot. */
+static int
+run_failchk(void)
+{
+	alive_memo_used = 0;
+	return env->failchk(env, 0);
+}
+
+int
+store_failchk(void)
+{
+	return env != NULL ? run_failchk() : 0;
 }
 
 static int
@@ -129,6 +192,7 @@ open_environment(char *err, size_t errlen)
 	env->set_tx_max(env, 1000);
 	env->set_cachesize(env, cache_size_mb / 1024, (cache_size_mb % 1024) << 20, 1);
 	env->set_thread_count(env, 256);
+	alive_memo_used = 0;     /* the open runs failchk() too (DB_FAILCHK) */
 	env->set_isalive(env, pid_is_alive);
 	/* a lock held by a killed process must not hang the survivors */
 	env->set_timeout(env, 2000000, DB_SET_LOCK_TIMEOUT);
@@ -330,7 +394,7 @@ recover_from(int rc, int attempt)
 
 	if (rc == DB_LOCK_NOTGRANTED) {
 		/* a lock timed out: perhaps its holder was killed */
-		if (env->failchk(env, 0) == DB_RUNRECOVERY)
+		if (run_failchk() == DB_RUNRECOVERY)
 			rc = DB_RUNRECOVERY;
 	}
 	if (rc == DB_RUNRECOVERY || rc == DB_REP_HANDLE_DEAD)
@@ -596,7 +660,7 @@ store_maintain(unsigned checkpoint_kbytes, unsigned checkpoint_minutes)
 {
 	if (env == NULL)
 		return;
-	if (env->failchk(env, 0) == DB_RUNRECOVERY)
+	if (run_failchk() == DB_RUNRECOVERY)
 		store_reopen();
 	if (env != NULL)
 		env->txn_checkpoint(env, checkpoint_kbytes, checkpoint_minutes, 0);

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <db.h>
 #include <jansson.h>
 
@@ -99,6 +100,14 @@ int store_key(char *buf, size_t len, const char *first, ...);
 /* Checkpoint when the conf thresholds are due, release the locks of dead
  * processes (failchk). Cheap when nothing is due. */
 void store_maintain(unsigned checkpoint_kbytes, unsigned checkpoint_minutes);
+
+/* Releases the locks and transactions of dead processes now (failchk);
+ * DB_RUNRECOVERY when only a recovery can. */
+int store_failchk(void);
+
+/* The is-alive answer Berkeley DB gets: 0 for a process that is gone or a
+ * zombie (killed, not yet reaped), 1 otherwise. */
+int store_pid_alive(pid_t pid);
 
 void store_u64_be(unsigned char out[8], uint64_t v);
 uint64_t store_be_u64(const unsigned char in[8]);

@@ -349,13 +349,17 @@ parallel_checks() {
 every_process_at_once() {
 	local i j codes
 	# parallel bursts until the server runs two processes (lighttpd starts
-	# them at once; mod_fcgid spawns its second one under load)
+	# them at once; mod_fcgid spawns its second one only while a request
+	# finds the first busy: one curl running 24 transfers at once makes
+	# that happen, separate curl processes rarely overlap on a fast check)
+	local burst=()
+	for j in $(seq 48); do
+		burst+=(-o /dev/null "$BASE$CHECK")
+	done
 	for i in $(seq 30); do
 		[ "$(app_pids killswitch.fcgi | wc -l)" -ge 2 ] && break
-		for j in $(seq 12); do
-			curl -s -o /dev/null -H "X-API-Key: $ADMIN_KEY" "$BASE$CHECK" &
-		done
-		wait
+		curl -s --parallel --parallel-immediate --parallel-max 24 \
+			-H "X-API-Key: $ADMIN_KEY" "${burst[@]}" || true
 		sleep 0.2
 	done
 	check "two or more killswitch processes serve checks ($(app_pids killswitch.fcgi | wc -l))" \

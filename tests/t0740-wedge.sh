@@ -7,8 +7,9 @@
 # answers, nothing answered is lost, and the audit chain verifies.
 #
 # The wedge is made on purpose with gdb: stop one killswitch.fcgi inside
-# failchk() (run every second) right after it took its first mutex, and
-# SIGKILL it there.
+# failchk() (run every second) right after it took its first mutex, hold
+# it there while the other processes need that mutex (their watchdogs
+# fire), and SIGKILL it there.
 . "$(dirname "$0")/setup.sh"
 
 command -v gdb >/dev/null || { echo "1..0 # SKIP gdb is not installed (./dev deps)"; exit 77; }
@@ -24,9 +25,10 @@ raw_kill() {
 		"$BASE/api/v1/kill-switch/kill"
 }
 
-# wedge_once: SIGKILLs one killswitch.fcgi inside failchk() holding a
-# mutex; sets GONE to the number of other processes that left afterwards
-# (they do only when they wedged and the watchdog or the marker sent them)
+# wedge_once: stops one killswitch.fcgi inside failchk() holding a mutex,
+# keeps it there (alive) for 8 s, then SIGKILLs it; sets GONE to the number
+# of other processes that left meanwhile (they do only when they wedged and
+# the watchdog or the marker sent them)
 wedge_once() {
 	local victim others pid
 	victim=$(app_pids killswitch.fcgi | head -n 1)
@@ -34,17 +36,17 @@ wedge_once() {
 	GONE=0
 	[ -n "$victim" ] || return 1
 	# inside failchk's walk over the buffer pool's files, right after it
-	# took a mutex of that walk: the other processes' failchk() need it
+	# took a mutex of that walk: every other process's failchk() (each
+	# second) needs it and waits, since its holder is alive; their
+	# watchdogs fire 5 s later, or they see the marker and leave
 	timeout 60 gdb -p "$victim" -batch -nx \
 		-ex 'break __memp_walk_files' -ex 'continue' \
 		-ex 'break __db_pthread_mutex_lock' -ex 'continue' -ex 'finish' \
-		-ex 'bt 3' -ex "shell kill -KILL $victim" >"$DATA/gdb.out" 2>&1
+		-ex 'bt 3' -ex 'shell sleep 8' -ex "shell kill -KILL $victim" \
+		>"$DATA/gdb.out" 2>&1
 	sleep 0.5
 	pid_alive "$victim" && return 1
 	grep -q __memp_walk_files "$DATA/gdb.out" || return 1
-	# every other process wedges at its next failchk() (each second) and
-	# its watchdog fires 5 s later, or it sees the marker and leaves
-	sleep 8
 	for pid in $others; do
 		pid_alive "$pid" || GONE=$((GONE + 1))
 	done
@@ -68,10 +70,10 @@ wedge_and_recover() {
 		api GET '/api/v1/kill-switch/check?target_type=agent&target_id=before-wedge' >/dev/null
 	done
 	check "a killswitch.fcgi SIGKILLed inside failchk() holding a mutex" [ "$killed" = yes ]
-	# under lighttpd the dead process is reaped at once and Berkeley DB's
-	# own failchk() often copes; mod_fcgid leaves a zombie, which is
-	# "alive" to kill(pid, 0), and the environment wedges for good
-	((GONE > 0)) && WEDGED=$((WEDGED + 1))
+	# (when the mutex taken was one failchk() can do without, nobody
+	# wedges; another attempt takes another)
+	check "the others wedged on the mutex and left for a forced recovery ($GONE)" \
+		[ "$GONE" -gt 0 ]
 	for ((i = 0; i < 60; i++)); do
 		status=$(raw_kill "after-wedge-$i")
 		[ "$status" = 201 ] && break
@@ -88,8 +90,5 @@ wedge_and_recover() {
 	check "audit chain and transparency log verify" ctl verify
 }
 
-WEDGED=0
 for_each_server wedge_and_recover
-check "a wedge and its forced recovery happened under at least one server ($WEDGED)" \
-	[ "$WEDGED" -gt 0 ]
 finish

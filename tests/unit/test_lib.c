@@ -2495,6 +2495,33 @@ START_TEST(envlock_fences_a_forced_recovery)
 }
 END_TEST
 
+START_TEST(a_zombie_is_not_alive)
+{
+	siginfo_t info;
+	pid_t child;
+
+	ck_assert_int_eq(store_pid_alive(getpid()), 1);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		sleep(30);              /* killed below */
+		_exit(0);
+	}
+	ck_assert_int_eq(store_pid_alive(child), 1);
+	kill(child, SIGKILL);
+	/* dead but not reaped: a zombie still answers kill(pid, 0) */
+	memset(&info, 0, sizeof(info));
+	ck_assert_int_eq(waitid(P_PID, (id_t)child, &info, WEXITED | WNOWAIT), 0);
+	ck_assert_int_eq(kill(child, 0), 0);
+	ck_assert_int_eq(store_pid_alive(child), 0);
+	/* reaped: gone */
+	ck_assert_int_eq(waitpid(child, NULL, 0), child);
+	ck_assert_int_eq(store_pid_alive(child), 0);
+	/* the environment's own check still runs */
+	ck_assert_int_eq(store_failchk(), 0);
+}
+END_TEST
+
 /* Runs a child that arms the watchdog for 1 s, disarms it at once when
  * in_time, and then sleeps 3 s; returns its exit status. */
 static int
@@ -2839,6 +2866,7 @@ lib_suite(void)
 	tcase_add_test(tc, store_reads_follow_every_write);
 	tcase_add_test(tc, envlock_fences_a_forced_recovery);
 	tcase_add_test(tc, watchdog_ends_stuck_work_only);
+	tcase_add_test(tc, a_zombie_is_not_alive);
 	tcase_add_test(tc, gate_sees_every_write_at_once);
 	suite_add_tcase(s, tc);
 
