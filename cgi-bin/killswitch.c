@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "ids.h"
 #include "intervention.h"
+#include "jsoncache.h"
 #include "listing.h"
 #include "scope.h"
 #include "server.h"
@@ -79,6 +80,30 @@ find_active_summary(DB_TXN *txn, const char *tenant, const char *type,
 	if (active_key(key, sizeof(key), tenant, type, target) < 0)
 		return DB_NOTFOUND;
 	return store_get_json(txn, T_KS_ACTIVE, key, summary, flags);
+}
+
+/*
+ * The check's read of a target's active summary, outside any transaction:
+ * parsed once per process while its stored bytes stay the same
+ * (jsoncache.h), since a killed agent may check many times a second.  The
+ * value may be shared with later checks: read it, never modify it.
+ */
+static int
+check_active_summary(const char *tenant, const char *type, const char *target,
+                     json_t **summary)
+{
+	char key[STORE_KEY_MAX];
+	void *val;
+	size_t vlen;
+	int rc;
+
+	if (active_key(key, sizeof(key), tenant, type, target) < 0)
+		return DB_NOTFOUND;
+	if ((rc = store_get(NULL, T_KS_ACTIVE, key, strlen(key), &val, &vlen, 0)) != 0)
+		return rc;
+	*summary = jsoncache_load(val, vlen);
+	free(val);
+	return *summary ? 0 : DB_NOTFOUND;
 }
 
 /* The active record for a target: 0, DB_NOTFOUND or a DB error. */
@@ -282,7 +307,7 @@ check_target(struct ctx *c)
 	for (int i = 0; i < 3 && matched < 0; i++) {
 		if (!has[i])
 			continue;
-		rc = find_active_summary(NULL, c->who.tenant, names[i], values[i], &rec, 0);
+		rc = check_active_summary(c->who.tenant, names[i], values[i], &rec);
 		if (rc == DB_NOTFOUND && i == 0)
 			/* a suspended or revoked agent of the registry is stopped
 			 * too: both kinds of stop are one answer */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonout.h"
 #include "response.h"
 
 void
@@ -130,10 +131,16 @@ response_serialise(struct response *r, const char *request_id, int head_only,
 		body = r->raw;
 		blen = r->raw_len;
 	} else if (r->json != NULL) {
-		/* most answers fit the stack buffer; bigger ones are dumped
+		/* most answers fit the stack buffer; bigger ones are written
 		 * again into one of their size */
-		blen = json_dumpb(r->json, dumped, sizeof(dumped), JSON_COMPACT);
-		if (blen > sizeof(dumped)) {
+		blen = jsonout_compact(r->json, dumped, sizeof(dumped));
+		if (blen > sizeof(dumped) && (big = malloc(blen)) != NULL &&
+		    jsonout_compact(r->json, big, blen) != blen) {
+			free(big);
+			big = NULL;
+		}
+		if (blen == 0 || (blen > sizeof(dumped) && big == NULL)) {
+			/* nested too deep for jsonout: jansson's own dumper */
 			big = json_dumps(r->json, JSON_COMPACT);
 			blen = big ? strlen(big) : 0;
 		}

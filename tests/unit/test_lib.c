@@ -8,6 +8,7 @@
  * test to the next.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "idempotency.h"
 #include "ids.h"
 #include "jsoncache.h"
+#include "jsonout.h"
 #include "merkle.h"
 #include "ratelimit.h"
 #include "readcache.h"
@@ -2593,6 +2595,128 @@ START_TEST(gate_sees_every_write_at_once)
 }
 END_TEST
 
+/* jsonout must write exactly what json_dumps(JSON_COMPACT) writes. */
+static void
+same_as_jansson(const json_t *v)
+{
+	char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	size_t n = jsonout_compact(v, NULL, 0);
+	char *got = malloc(n + 1);
+
+	ck_assert_ptr_nonnull(want);
+	ck_assert_uint_eq(jsonout_compact(v, got, n), n);
+	got[n] = '\0';
+	ck_assert_str_eq(got, want);
+	free(got);
+	free(want);
+}
+
+/* A random value of random depth with random UTF-8 strings. */
+static json_t *
+random_value(int depth)
+{
+	static const unsigned ranges[][2] = {
+		{ 0x00, 0x7f }, { 0x00, 0x20 }, { 0x80, 0x7ff },
+		{ 0x800, 0xd7ff }, { 0xe000, 0xffff }, { 0x10000, 0x10ffff },
+	};
+	char text[64];
+	size_t len = 0;
+	json_t *v;
+
+	switch (depth > 3 ? randombytes_uniform(5) : randombytes_uniform(7)) {
+	case 0:
+		return json_integer((json_int_t)randombytes_random() -
+		    (json_int_t)randombytes_random() * 65536);
+	case 1:
+		return json_real((double)randombytes_random() / 7.0);
+	case 2:
+		return randombytes_uniform(3) == 0 ? json_null() :
+		    json_boolean(randombytes_uniform(2));
+	case 3:
+	case 4:
+		for (unsigned n = randombytes_uniform(12); n > 0; n--) {
+			const unsigned *r = ranges[randombytes_uniform(6)];
+			unsigned cp = r[0] + randombytes_uniform(r[1] - r[0] + 1);
+
+			if (cp < 0x80) {
+				text[len++] = (char)cp;
+			} else if (cp < 0x800) {
+				text[len++] = (char)(0xc0 | cp >> 6);
+				text[len++] = (char)(0x80 | (cp & 0x3f));
+			} else if (cp < 0x10000) {
+				text[len++] = (char)(0xe0 | cp >> 12);
+				text[len++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+				text[len++] = (char)(0x80 | (cp & 0x3f));
+			} else {
+				text[len++] = (char)(0xf0 | cp >> 18);
+				text[len++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+				text[len++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+				text[len++] = (char)(0x80 | (cp & 0x3f));
+			}
+		}
+		return json_stringn(text, len);
+	case 5:
+		v = json_array();
+		for (unsigned n = randombytes_uniform(5); n > 0; n--)
+			json_array_append_new(v, random_value(depth + 1));
+		return v;
+	default:
+		v = json_object();
+		for (unsigned n = randombytes_uniform(5); n > 0; n--) {
+			snprintf(text, sizeof(text), "k\"%u\t\xc3\xa9", randombytes_uniform(100));
+			json_object_set_new(v, text, random_value(depth + 1));
+		}
+		return v;
+	}
+}
+
+START_TEST(jsonout_writes_what_jansson_writes)
+{
+	char all_controls[33], small[8], *full;
+	json_t *v, *deep;
+	size_t n;
+
+	for (int i = 0; i < 32; i++)
+		all_controls[i] = (char)(i + 1 == 32 ? 0x7f : i + 1);
+	all_controls[32] = '\0';
+	v = json_pack("{s:b, s:s, s:s, s:n, s:I, s:I, s:f, s:f, s:f, s:[], s:{}, s:s#}",
+	    "is_killed", 1, "target_id", "a\"b\\c/d\u00e9\U0001F600",
+	    "controls", all_controls, "reason", "min",
+	    (json_int_t)INT64_MIN, "max", (json_int_t)INT64_MAX,
+	    "real", 0.1, "whole", 1.0, "big", 1e300, "empty_array", "empty_object",
+	    "nul", "a\0b", (int)3);
+	ck_assert_ptr_nonnull(v);
+	same_as_jansson(v);
+	same_as_jansson(json_object_get(v, "controls"));
+	/* too small a buffer: the whole length, and a prefix of the text */
+	full = json_dumps(v, JSON_COMPACT);
+	n = jsonout_compact(v, small, sizeof(small));
+	ck_assert_uint_eq(n, strlen(full));
+	ck_assert(memcmp(small, full, sizeof(small)) == 0);
+	free(full);
+	json_decref(v);
+
+	for (int i = 0; i < 2000; i++) {
+		v = random_value(0);
+		same_as_jansson(v);
+		json_decref(v);
+	}
+
+	/* nesting deeper than JSONOUT_MAX_DEPTH is refused, not followed */
+	deep = json_array();
+	v = deep;
+	for (int i = 0; i < JSONOUT_MAX_DEPTH + 2; i++) {
+		json_t *inner = json_array();
+
+		json_array_append_new(v, inner);
+		v = inner;
+	}
+	ck_assert_uint_eq(jsonout_compact(deep, small, sizeof(small)), 0);
+	ck_assert_uint_eq(jsonout_compact(NULL, small, sizeof(small)), 0);
+	json_decref(deep);
+}
+END_TEST
+
 START_TEST(jsoncache_shares_identical_bytes_only)
 {
 	const char a[] = "{\"status\":\"active\",\"n\":1}";
@@ -2872,6 +2996,7 @@ lib_suite(void)
 
 	tc = tcase_create("jsoncache");
 	tcase_add_test(tc, jsoncache_shares_identical_bytes_only);
+	tcase_add_test(tc, jsonout_writes_what_jansson_writes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,135 @@
+/* jsonout.c - compact JSON text of a jansson value, byte for byte as
+ * jansson's own dumper writes it. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "jsonout.h"
+
+struct writer {
+	char *buf;
+	size_t size;
+	size_t len;     /* bytes the whole text needs so far */
+	int failed;
+};
+
+static void
+put(struct writer *w, const char *s, size_t n)
+{
+	if (w->len < w->size)
+		memcpy(w->buf + w->len, s, n <= w->size - w->len ? n : w->size - w->len);
+	w->len += n;
+}
+
+/* A string as jansson escapes it: quote, backslash and control characters
+ * (the common ones by name, the others as \u00XX, upper-case hex); UTF-8
+ * and DEL as they are. */
+static void
+put_string(struct writer *w, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t run = 0;
+
+	put(w, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf] };
+		size_t esclen = 6;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		put(w, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"':  esc[1] = '"'; esclen = 2; break;
+		case '\\': esc[1] = '\\'; esclen = 2; break;
+		case '\b': esc[1] = 'b'; esclen = 2; break;
+		case '\f': esc[1] = 'f'; esclen = 2; break;
+		case '\n': esc[1] = 'n'; esclen = 2; break;
+		case '\r': esc[1] = 'r'; esclen = 2; break;
+		case '\t': esc[1] = 't'; esclen = 2; break;
+		default: break;
+		}
+		put(w, esc, esclen);
+	}
+	put(w, s + run, n - run);
+	put(w, "\"", 1);
+}
+
+static void
+put_value(struct writer *w, const json_t *json, int depth)
+{
+	char number[64];
+	size_t n;
+	int first = 1;
+
+	if (depth > JSONOUT_MAX_DEPTH) {
+		w->failed = 1;
+		return;
+	}
+	switch (json_typeof(json)) {
+	case JSON_OBJECT: {
+		const char *key;
+		json_t *value;
+
+		put(w, "{", 1);
+		json_object_foreach((json_t *)json, key, value) {
+			if (!first)
+				put(w, ",", 1);
+			first = 0;
+			/* our keys never hold a NUL byte */
+			put_string(w, key, strlen(key));
+			put(w, ":", 1);
+			put_value(w, value, depth + 1);
+		}
+		put(w, "}", 1);
+		break;
+	}
+	case JSON_ARRAY:
+		put(w, "[", 1);
+		for (size_t i = 0; i < json_array_size(json); i++) {
+			if (i > 0)
+				put(w, ",", 1);
+			put_value(w, json_array_get(json, i), depth + 1);
+		}
+		put(w, "]", 1);
+		break;
+	case JSON_STRING:
+		put_string(w, json_string_value(json), json_string_length(json));
+		break;
+	case JSON_INTEGER:
+		n = (size_t)snprintf(number, sizeof(number), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(json));
+		put(w, number, n);
+		break;
+	case JSON_REAL:
+		/* jansson's own digits (%.17g, and ".0" when it looks whole) */
+		n = json_dumpb(json, number, sizeof(number),
+		    JSON_COMPACT | JSON_ENCODE_ANY);
+		if (n == 0 || n > sizeof(number))
+			w->failed = 1;
+		else
+			put(w, number, n);
+		break;
+	case JSON_TRUE:
+		put(w, "true", 4);
+		break;
+	case JSON_FALSE:
+		put(w, "false", 5);
+		break;
+	case JSON_NULL:
+		put(w, "null", 4);
+		break;
+	}
+}
+
+size_t
+jsonout_compact(const json_t *json, char *buf, size_t size)
+{
+	struct writer w = { buf, size, 0, 0 };
+
+	if (json == NULL)
+		return 0;
+	put_value(&w, json, 0);
+	return w.failed ? 0 : w.len;
+}
