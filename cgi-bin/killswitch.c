@@ -19,7 +19,6 @@
 #include "clock.h"
 #include "ids.h"
 #include "intervention.h"
-#include "jsoncache.h"
 #include "listing.h"
 #include "scope.h"
 #include "server.h"
@@ -82,28 +81,18 @@ find_active_summary(DB_TXN *txn, const char *tenant, const char *type,
 	return store_get_json(txn, T_KS_ACTIVE, key, summary, flags);
 }
 
-/*
- * The check's read of a target's active summary, outside any transaction:
- * parsed once per process while its stored bytes stay the same
- * (jsoncache.h), since a killed agent may check many times a second.  The
- * value may be shared with later checks: read it, never modify it.
- */
+/* The check's read of a target's active summary: parsed once per process
+ * while its stored bytes stay the same, since a killed agent may check many
+ * times a second.  Shared: read only. */
 static int
 check_active_summary(const char *tenant, const char *type, const char *target,
                      json_t **summary)
 {
 	char key[STORE_KEY_MAX];
-	void *val;
-	size_t vlen;
-	int rc;
 
 	if (active_key(key, sizeof(key), tenant, type, target) < 0)
 		return DB_NOTFOUND;
-	if ((rc = store_get(NULL, T_KS_ACTIVE, key, strlen(key), &val, &vlen, 0)) != 0)
-		return rc;
-	*summary = jsoncache_load(val, vlen);
-	free(val);
-	return *summary ? 0 : DB_NOTFOUND;
+	return store_get_json_shared(T_KS_ACTIVE, key, summary);
 }
 
 /* The active record for a target: 0, DB_NOTFOUND or a DB error. */

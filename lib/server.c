@@ -91,20 +91,22 @@ request_id(const struct request *r, char out[80])
 	}
 	/* "req_" + 64 random bits drawn once per process + a 32-bit counter
 	 * in hex: unique without a getrandom() system call on every request. */
-	static const char hex[] = "0123456789abcdef";
 	static char process_part[ID_SIZE];
 	static size_t process_len;
 	static uint32_t counter;
+	unsigned char be[4];
 
 	if (process_part[0] == '\0') {
 		id_random_hex(process_part, sizeof(process_part), "req_", 8);
 		process_len = strlen(process_part);
 	}
 	counter++;
+	be[0] = (unsigned char)(counter >> 24);
+	be[1] = (unsigned char)(counter >> 16);
+	be[2] = (unsigned char)(counter >> 8);
+	be[3] = (unsigned char)counter;
 	memcpy(out, process_part, process_len);
-	for (int i = 0; i < 8; i++)
-		out[process_len + i] = hex[(counter >> (28 - 4 * i)) & 0xf];
-	out[process_len + 8] = '\0';
+	sodium_bin2hex(out + process_len, 80 - process_len, be, sizeof(be));
 }
 
 static void

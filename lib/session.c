@@ -10,7 +10,6 @@
 #include "audit.h"
 #include "clock.h"
 #include "ids.h"
-#include "jsoncache.h"
 #include "session.h"
 #include "store.h"
 
@@ -453,14 +452,12 @@ session_introspect(const char *tenant, const char *token, const char *scope,
 		goto answer;
 	free(val);
 	val = NULL;
-	if ((rc = store_get(NULL, T_SESSIONS, skey, strlen(skey), &val, &vlen, 0)) != 0) {
+	/* parsed once per process while the record's bytes stay the same */
+	if ((rc = store_get_json_shared(T_SESSIONS, skey, &session)) != 0) {
 		if (rc != DB_NOTFOUND)
 			goto fail;
 		goto answer;
 	}
-	/* parsed once per process while the record's bytes stay the same */
-	if ((session = jsoncache_load(val, vlen)) == NULL)
-		goto answer;
 	status = json_string_value(json_object_get(session, "status"));
 	if (status == NULL || strcmp(status, "active") != 0 ||
 	    expiry_ms(session) <= clock_now_ms() || shutdown_severity >= 4 ||

@@ -23,6 +23,7 @@
 
 #include "envlock.h"
 #include "generation.h"
+#include "jsoncache.h"
 #include "log.h"
 #include "readcache.h"
 #include "store.h"
@@ -487,6 +488,20 @@ store_get_json(DB_TXN *txn, enum store_table t, const char *key,
 	if ((rc = store_get(txn, t, key, strlen(key), &val, &vlen, flags)) != 0)
 		return rc;
 	*out = json_loadb(val, vlen, JSON_DECODE_ANY, &jerr);
+	free(val);
+	return *out ? 0 : DB_NOTFOUND;
+}
+
+int
+store_get_json_shared(enum store_table t, const char *key, json_t **out)
+{
+	void *val;
+	size_t vlen;
+	int rc;
+
+	if ((rc = store_get(NULL, t, key, strlen(key), &val, &vlen, 0)) != 0)
+		return rc;
+	*out = jsoncache_load(val, vlen);
 	free(val);
 	return *out ? 0 : DB_NOTFOUND;
 }

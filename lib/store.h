@@ -73,6 +73,11 @@ int store_run(int (*fn)(DB_TXN *txn, void *arg), void *arg);
 /* Gets return 0, DB_NOTFOUND or another DB error; values are malloc'd. */
 int store_get(DB_TXN *txn, enum store_table t, const void *key, size_t klen,
               void **val, size_t *vlen, uint32_t flags);
+/* Outside any transaction: the parsed record, shared with later reads of
+ * the same stored bytes (jsoncache.h): read it, never modify it, decref it.
+ * For hot read paths (the check, introspection).  0, DB_NOTFOUND (also
+ * when the record is not JSON) or a DB error. */
+int store_get_json_shared(enum store_table t, const char *key, json_t **out);
 int store_get_json(DB_TXN *txn, enum store_table t, const char *key,
                    json_t **out, uint32_t flags);
 int store_exists(DB_TXN *txn, enum store_table t, const void *key, size_t klen);

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "envlock.h"
 #include "watchdog.h"
 
@@ -12,16 +13,6 @@
  * nothing is being watched.  Written by the main thread, read by the
  * watching one. */
 static int64_t deadline_ms;
-
-/* Monotonic: a step of the wall clock neither fires nor delays it. */
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void *
 watch(void *unused)
@@ -34,7 +25,7 @@ watch(void *unused)
 	for (;;) {
 		int64_t deadline = __atomic_load_n(&deadline_ms, __ATOMIC_ACQUIRE);
 
-		if (deadline != 0 && now_ms() > deadline) {
+		if (deadline != 0 && clock_monotonic_ms() > deadline) {
 			envlock_request_recovery();
 			if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
 				_exit(75);
@@ -71,7 +62,7 @@ watchdog_start(void)
 void
 watchdog_arm(unsigned seconds)
 {
-	int64_t deadline = seconds ? now_ms() + (int64_t)seconds * 1000 : 0;
+	int64_t deadline = seconds ? clock_monotonic_ms() + (int64_t)seconds * 1000 : 0;
 
 	__atomic_store_n(&deadline_ms, deadline, __ATOMIC_RELEASE);
 }
