@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "ids.h"
+#include "pepper.h"
 #include "scope.h"
 #include "store.h"
 #include "tlog.h"
@@ -39,7 +40,8 @@ usage(FILE *f)
 	    "usage: andonctl [-c conf] [-d data_dir] command [arguments]\n"
 	    "\n"
 	    "commands:\n"
-	    "  init                          create the database and the log signing key\n"
+	    "  init                          create the database, the log signing key and\n"
+	    "                                the key pepper (key_pepper_file) if missing\n"
 	    "  tenant-create NAME            create a tenant; prints its id\n"
 	    "  tenant-list                   list tenants\n"
 	    "  key-create TENANT NAME SCOPES [--expires RFC3339]\n"
@@ -83,12 +85,41 @@ become_data_owner(void)
 	return 0;
 }
 
+/*
+ * The key pepper (pepper.h), made by init while still root, since it lives
+ * beside the conf (/etc/andon) and not in the data directory; it belongs to
+ * the data directory's owner, who runs the FastCGI processes.
+ */
+static int
+create_pepper(void)
+{
+	char err[PATH_MAX + 128];
+	struct stat st;
+	int rc;
+
+	if (stat(conf.data_dir, &st) != 0) {
+		/* init makes the data directory as whoever runs it */
+		st.st_uid = geteuid();
+		st.st_gid = getegid();
+	}
+	rc = pepper_create(conf.key_pepper_file, st.st_uid, st.st_gid, err, sizeof(err));
+	if (rc < 0)
+		return fail("%s", err);
+	if (rc == 1)
+		fprintf(stderr, "andonctl: created the key pepper %s: back it up "
+		    "apart from the data directory\n", conf.key_pepper_file);
+	return 0;
+}
+
 static int
 open_store(void)
 {
-	char err[512];
+	char err[PATH_MAX + 128];
 
 	umask(007);
+	/* without it keys still work, checked by their Argon2 hash */
+	if (pepper_load(conf.key_pepper_file, err, sizeof(err)) != 0)
+		fprintf(stderr, "andonctl: warning: %s\n", err);
 	if (become_data_owner() != 0)
 		return 1;
 	if (store_open(conf.data_dir, conf.db_cache_mb, err, sizeof(err)) != 0)
@@ -458,7 +489,7 @@ main(int argc, char **argv)
 	if (!strcmp(argv[0], "verify-receipt"))
 		return cmd_verify_receipt(argc, argv);
 	if (!strcmp(argv[0], "init")) {
-		if ((rc = open_store()) == 0 && (rc = store_run(init_txn, NULL)) != 0)
+		if ((rc = create_pepper()) == 0 && (rc = open_store()) == 0 && (rc = store_run(init_txn, NULL)) != 0)
 			rc = fail("init failed: %s", db_strerror(rc));
 		if (rc == 0)
 			printf("initialised %s\n", store_home());

@@ -10,6 +10,7 @@
 
 #include "apikey.h"
 #include "clock.h"
+#include "pepper.h"
 #include "scope.h"
 #include "store.h"
 
@@ -105,6 +106,20 @@ parse_key(const char *key, char hex[KEY_ID_HEX + 1])
 	return 0;
 }
 
+/* "<pepper id>:<64 hex>" for a key under the loaded pepper; 0, or -1
+ * when no pepper is loaded. */
+static int
+make_verifier(const char *presented, char out[PEPPER_ID_SIZE + 65])
+{
+	char mac[65];
+
+	if (pepper_mac_hex(presented, strlen(presented), mac) != 0)
+		return -1;
+	snprintf(out, PEPPER_ID_SIZE + 65, "%s:%s", pepper_id(), mac);
+	sodium_memzero(mac, sizeof(mac));
+	return 0;
+}
+
 int
 apikey_create(DB_TXN *txn, const struct conf *conf, const char *tenant,
               const char *name, const json_t *scopes, int64_t expires_ms,
@@ -117,6 +132,7 @@ apikey_create(DB_TXN *txn, const struct conf *conf, const char *tenant,
 	char b64[sodium_base64_ENCODED_LEN(KEY_SECRET_BYTES,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
 	char key_id[32], prefix[32], now[CLOCK_TEXT_SIZE], exp[CLOCK_TEXT_SIZE];
+	char verifier[PEPPER_ID_SIZE + 65];
 	json_t *rec;
 	int rc;
 
@@ -147,6 +163,9 @@ apikey_create(DB_TXN *txn, const struct conf *conf, const char *tenant,
 		clock_format(expires_ms, exp);
 		json_object_set_new(rec, "expires_at", json_string(exp));
 	}
+	if (make_verifier(secret, verifier) == 0)
+		json_object_set_new(rec, "verifier", json_string(verifier));
+	sodium_memzero(verifier, sizeof(verifier));
 	rc = store_put_json(txn, T_APIKEYS, key_id, rec, DB_NOOVERWRITE);
 	if (rc == 0 && record != NULL)
 		*record = apikey_public(rec);
@@ -160,6 +179,7 @@ apikey_public(const json_t *record)
 	json_t *pub = json_deep_copy(record);
 
 	json_object_del(pub, "hash");
+	json_object_del(pub, "verifier");
 	return pub;
 }
 
@@ -222,8 +242,133 @@ note_use(struct cache_slot *slot, const char *key_id, int64_t now)
 	}
 }
 
-/* The full path: parse the record, check the secret with Argon2 unless the
- * slot already vouches for it, then revocation, expiry and scopes. */
+/*
+ * The Argon2 budget.  Only a record without a verifier under this
+ * process's pepper (made before there was one, or under another pepper)
+ * is checked by its Argon2 hash, and those checks may take at most
+ * ARGON2_SHARE_MS milliseconds of each second of this process's time
+ * (a tenth), ARGON2_BURST_MS at most at once: whatever an attacker sends,
+ * failed checks cannot take more.  The bucket is filled with time and
+ * emptied by the measured length of each run, so a slow machine spends
+ * no more of itself than a fast one.  Past the budget the request is
+ * answered 503 at once.
+ */
+#define ARGON2_SHARE_MS 100
+#define ARGON2_BURST_MS 100
+
+static int64_t argon2_budget_ms = ARGON2_BURST_MS;
+static int64_t argon2_budget_at;
+
+static int
+argon2_budget_open(void)
+{
+	int64_t now = clock_monotonic_ms();
+
+	if (argon2_budget_at != 0)
+		argon2_budget_ms += (now - argon2_budget_at) * ARGON2_SHARE_MS / 1000;
+	if (argon2_budget_ms > ARGON2_BURST_MS)
+		argon2_budget_ms = ARGON2_BURST_MS;
+	argon2_budget_at = now;
+	return argon2_budget_ms > 0;
+}
+
+static void
+argon2_budget_spend(int64_t started)
+{
+	int64_t now = clock_monotonic_ms();
+
+	argon2_budget_ms -= now - started;
+	argon2_budget_at = now;
+}
+
+enum secret_verdict { SECRET_WRONG, SECRET_RIGHT, SECRET_BUSY };
+
+/* Checks a presented key against its record: by the pepper's verifier when
+ * the record has one under this pepper (*upgrade = 0), else by Argon2
+ * within the budget (*upgrade = 1 when a pepper is loaded: the record
+ * should gain a verifier). */
+static enum secret_verdict
+check_secret(const json_t *rec, const char *presented, int *upgrade)
+{
+	const char *hash = json_string_value(json_object_get(rec, "hash"));
+	const char *stored = json_string_value(json_object_get(rec, "verifier"));
+	const char *id = pepper_id();
+	char mine[PEPPER_ID_SIZE + 65];
+	int64_t started;
+	int right, verified;
+
+	*upgrade = 0;
+	if (stored != NULL && id != NULL && make_verifier(presented, mine) == 0 &&
+	    strncmp(stored, mine, PEPPER_ID_SIZE) == 0) {
+		right = strlen(stored) == strlen(mine) &&
+		    sodium_memcmp(stored, mine, strlen(mine)) == 0;
+		sodium_memzero(mine, sizeof(mine));
+		return right ? SECRET_RIGHT : SECRET_WRONG;
+	}
+	if (hash == NULL || strlen(hash) >= KEY_ENCODED_MAX)
+		return SECRET_WRONG;
+	if (!argon2_budget_open())
+		return SECRET_BUSY;
+	argon2_calls++;
+	started = clock_monotonic_ms();
+	verified = argon2id_verify(hash, presented, strlen(presented)) == ARGON2_OK;
+	argon2_budget_spend(started);
+	if (!verified)
+		return SECRET_WRONG;
+	*upgrade = id != NULL;
+	return SECRET_RIGHT;
+}
+
+/* Gives a record checked by Argon2 the verifier of this process's pepper,
+ * so that its later checks, in every process, need no Argon2. */
+struct upgrade_job {
+	const char *key_id;
+	const char *hash;        /* the hash that was verified */
+	char verifier[PEPPER_ID_SIZE + 65];
+};
+
+static int
+upgrade_txn(DB_TXN *txn, void *arg)
+{
+	struct upgrade_job *job = arg;
+	const char *hash;
+	json_t *rec;
+	int rc;
+
+	if ((rc = store_get_json(txn, T_APIKEYS, job->key_id, &rec, DB_RMW)) != 0)
+		return rc == DB_NOTFOUND ? STORE_ROLLBACK : rc;
+	hash = json_string_value(json_object_get(rec, "hash"));
+	if (hash == NULL || strcmp(hash, job->hash) != 0) {
+		json_decref(rec);
+		return STORE_ROLLBACK;
+	}
+	json_object_set_new(rec, "verifier", json_string(job->verifier));
+	rc = store_put_json(txn, T_APIKEYS, job->key_id, rec, 0);
+	json_decref(rec);
+	return rc;
+}
+
+static void
+upgrade_record(const char *key_id, const char *hash, const char *presented)
+{
+	struct upgrade_job job = { key_id, hash, "" };
+
+	if (make_verifier(presented, job.verifier) == 0)
+		store_run(upgrade_txn, &job);
+	sodium_memzero(job.verifier, sizeof(job.verifier));
+}
+
+static int
+busy(struct problem *p)
+{
+	problem_set(p, 503, "key_verification_busy",
+	    "this API key is checked by its Argon2 hash, and too many such checks "
+	    "are running; retry in a second");
+	return -1;
+}
+
+/* The full path: parse the record, check the secret unless the slot
+ * already vouches for it, then revocation, expiry and scopes. */
 static int
 authenticate_record(const char *presented, const char *key_id,
                     const char *hex, const unsigned char *digest,
@@ -232,8 +377,10 @@ authenticate_record(const char *presented, const char *key_id,
 {
 	const char *hash, *revoked, *expires;
 	struct cache_slot *slot = cache_find(key_id);
+	enum secret_verdict verdict;
 	json_error_t err;
 	int64_t exp_ms = 0;
+	int upgrade = 0;
 	json_t *rec;
 	long mask;
 
@@ -245,12 +392,12 @@ authenticate_record(const char *presented, const char *key_id,
 	if (hash == NULL || slot == NULL ||
 	    sodium_memcmp(slot->digest, digest, DIGEST_BYTES) != 0 ||
 	    strcmp(slot->encoded, hash) != 0) {
-		argon2_calls++;
-		if (hash == NULL || strlen(hash) >= KEY_ENCODED_MAX ||
-		    argon2id_verify(hash, presented, strlen(presented)) != ARGON2_OK) {
+		verdict = check_secret(rec, presented, &upgrade);
+		if (verdict != SECRET_RIGHT) {
 			json_decref(rec);
 			free(raw);
-			return unauthorized(p, "the API key is not valid");
+			return verdict == SECRET_BUSY ? busy(p)
+			    : unauthorized(p, "the API key is not valid");
 		}
 		if (slot == NULL)
 			slot = cache_victim();
@@ -275,6 +422,8 @@ authenticate_record(const char *presented, const char *key_id,
 		free(raw);
 		return unauthorized(p, "the API key has expired");
 	}
+	if (upgrade)
+		upgrade_record(key_id, hash, presented);
 	mask = scope_mask_from_json(json_object_get(rec, "scopes"));
 	memset(who, 0, sizeof(*who));
 	snprintf(who->key_id, sizeof(who->key_id), "%s", key_id);
@@ -315,8 +464,14 @@ apikey_authenticate(const struct conf *conf, const char *presented,
 	memcpy(key_id + 4, hex, KEY_ID_HEX + 1);
 	/* the record is read on every request: revocation is never cached */
 	rc = store_get(NULL, T_APIKEYS, key_id, strlen(key_id), &raw, &raw_len, 0);
-	if (rc != 0)
+	if (rc != 0) {
+		/* the keyed hash a wrong secret for a real id costs, so that
+		 * the two refusals take the same time */
+		char mac[65];
+
+		pepper_mac_hex(presented, strlen(presented), mac);
 		return unauthorized(p, "the API key is not valid");
+	}
 	secret_digest(presented, digest);
 	slot = cache_find(key_id);
 	if (slot != NULL && slot->record != NULL && slot->record_len == raw_len &&

@@ -39,6 +39,7 @@ static const struct conf_key conf_keys[] = {
 	UINT_KEY(watchdog_seconds, 5, 3600),
 	{ "audit_syslog", CONF_BOOL, offsetof(struct conf, audit_syslog), 0, 1 },
 	{ "audit_jsonl", CONF_PATH, offsetof(struct conf, audit_jsonl), 0, 0 },
+	{ "key_pepper_file", CONF_PATH, offsetof(struct conf, key_pepper_file), 0, 0 },
 };
 
 void
@@ -126,6 +127,18 @@ set_value(struct conf *c, const struct conf_key *k, const char *value,
 	return -1;
 }
 
+/* andon.pepper in the conf's own directory: beside the conf, never in the
+ * data directory (pepper.h says why). */
+static void
+default_pepper_path(struct conf *c, const char *conf_path)
+{
+	const char *slash = strrchr(conf_path, '/');
+	int dir_len = slash ? (int)(slash - conf_path) : 1;
+
+	snprintf(c->key_pepper_file, sizeof(c->key_pepper_file), "%.*s/andon.pepper",
+	    dir_len, slash ? conf_path : ".");
+}
+
 int
 conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 {
@@ -175,5 +188,7 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 		snprintf(c->data_dir, sizeof(c->data_dir), "%s", env);
 	if (c->rate_limit_burst < 1)
 		c->rate_limit_burst = 1;
+	if (c->key_pepper_file[0] == '\0')
+		default_pepper_path(c, path);
 	return 0;
 }

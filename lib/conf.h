@@ -21,6 +21,7 @@ struct conf {
 	unsigned watchdog_seconds;        /* a request stuck this long: recover */
 	int audit_syslog;
 	char audit_jsonl[PATH_MAX];
+	char key_pepper_file[PATH_MAX]; /* default: andon.pepper beside the conf */
 };
 
 void conf_defaults(struct conf *c);

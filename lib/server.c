@@ -19,6 +19,7 @@
 #include "envlock.h"
 #include "idempotency.h"
 #include "ids.h"
+#include "pepper.h"
 #include "ratelimit.h"
 #include "scope.h"
 #include "server.h"
@@ -124,8 +125,11 @@ authenticate(struct ctx *c, struct problem *p)
 		return 0;
 	if (apikey_authenticate(c->conf, c->req->api_key, &c->who, p) != 0) {
 		response_problem(c->resp, p);
-		response_header(c->resp, "WWW-Authenticate",
-		    "Bearer realm=\"andon\", error=\"invalid_token\"");
+		if (p->status == 503)
+			response_header(c->resp, "Retry-After", "1");
+		else
+			response_header(c->resp, "WWW-Authenticate",
+			    "Bearer realm=\"andon\", error=\"invalid_token\"");
 		return -1;
 	}
 	if (c->req->tenant_header && c->req->tenant_header[0] &&
@@ -481,6 +485,10 @@ start(const struct family *f, int argc, char **argv)
 		log_error("%s", err);
 		return -1;
 	}
+	/* without it keys still work, checked by their Argon2 hash within a
+	 * budget (apikey.c), so a missing pepper is said, not fatal */
+	if (pepper_load(conf.key_pepper_file, err, sizeof(err)) != 0)
+		log_error("%s; API keys are checked by their Argon2 hash", err);
 	watchdog_arm(conf.watchdog_seconds * WATCHDOG_OPEN_FACTOR);
 	if (store_open(conf.data_dir, conf.db_cache_mb, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", f->name, err);

@@ -33,6 +33,7 @@
 #include "jsoncache.h"
 #include "jsonout.h"
 #include "merkle.h"
+#include "pepper.h"
 #include "ratelimit.h"
 #include "readcache.h"
 #include "request.h"
@@ -1494,16 +1495,16 @@ revoke_key_txn(DB_TXN *txn, void *arg)
 	return apikey_revoke(txn, r->tenant, r->key_id, NULL);
 }
 
-/* Small Argon2 costs: the tests exercise the logic, not the hardness. */
 static void
-new_key(struct key_job *j, const char *tenant, const char *scopes, int64_t expires_ms)
+new_key_costing(struct key_job *j, const char *tenant, const char *scopes,
+                int64_t expires_ms, unsigned t_cost, unsigned m_cost_kib)
 {
 	json_error_t err;
 
 	memset(j, 0, sizeof(*j));
 	conf_defaults(&j->conf);
-	j->conf.argon2_t_cost = 1;
-	j->conf.argon2_m_cost_kib = 64;
+	j->conf.argon2_t_cost = t_cost;
+	j->conf.argon2_m_cost_kib = m_cost_kib;
 	j->conf.argon2_parallelism = 1;
 	j->tenant = tenant;
 	j->scopes = json_loads(scopes, 0, &err);
@@ -1516,6 +1517,13 @@ new_key(struct key_job *j, const char *tenant, const char *scopes, int64_t expir
 	    json_string_value(json_object_get(j->record, "id")));
 	json_decref(j->record);
 	j->record = NULL;
+}
+
+/* Small Argon2 costs: the tests exercise the logic, not the hardness. */
+static void
+new_key(struct key_job *j, const char *tenant, const char *scopes, int64_t expires_ms)
+{
+	new_key_costing(j, tenant, scopes, expires_ms, 1, 64);
 }
 
 static int
@@ -1687,6 +1695,102 @@ START_TEST(apikey_cache_follows_the_record)
 	/* a deleted key is gone */
 	ck_assert_int_eq(store_del(NULL, T_APIKEYS, j.key_id, strlen(j.key_id)), 0);
 	ck_assert_int_ne(apikey_authenticate(&j.conf, j.secret, &who, &p), 0);
+}
+END_TEST
+
+/* A key checked by the pepper's verifier never runs Argon2, right or wrong. */
+START_TEST(apikey_pepper_verifier)
+{
+	unsigned char bytes[PEPPER_BYTES];
+	struct principal who;
+	struct problem p;
+	struct key_job j;
+	char wrong[APIKEY_TEXT_SIZE];
+	unsigned long calls;
+	json_t *rec, *pub;
+
+	randombytes_buf(bytes, sizeof(bytes));
+	pepper_set(bytes);
+	new_key(&j, "org_test", "[\"killswitch:check\"]", 0);
+	ck_assert_int_eq(store_get_json(NULL, T_APIKEYS, j.key_id, &rec, 0), 0);
+	ck_assert(strncmp(json_string_value(json_object_get(rec, "verifier")),
+	    pepper_id(), strlen(pepper_id())) == 0);
+	pub = apikey_public(rec);
+	ck_assert_ptr_null(json_object_get(pub, "verifier"));
+	ck_assert_ptr_null(json_object_get(pub, "hash"));
+	json_decref(pub);
+	json_decref(rec);
+
+	calls = apikey_argon2_calls();
+	snprintf(wrong, sizeof(wrong), "%s", j.secret);
+	for (int i = 0; i < 200; i++) {
+		wrong[30 + i % 20] = "ABCDEFGHIJ"[i % 10];
+		memset(&p, 0, sizeof(p));
+		ck_assert_int_ne(apikey_authenticate(&j.conf, wrong, &who, &p), 0);
+		ck_assert_int_eq(p.status, 401);
+		ck_assert_str_eq(p.detail, "the API key is not valid");
+	}
+	ck_assert_int_eq(apikey_authenticate(&j.conf, j.secret, &who, &p), 0);
+	apikey_cache_clear();   /* as a new process (plain CGI) would */
+	ck_assert_int_eq(apikey_authenticate(&j.conf, j.secret, &who, &p), 0);
+	ck_assert_uint_eq(apikey_argon2_calls(), calls);
+
+	/* another pepper: the verifier is not its own, Argon2 decides, and
+	 * the record gains this pepper's verifier */
+	randombytes_buf(bytes, sizeof(bytes));
+	pepper_set(bytes);
+	apikey_cache_clear();
+	ck_assert_int_eq(apikey_authenticate(&j.conf, j.secret, &who, &p), 0);
+	ck_assert_uint_eq(apikey_argon2_calls(), calls + 1);
+	apikey_cache_clear();
+	ck_assert_int_eq(apikey_authenticate(&j.conf, j.secret, &who, &p), 0);
+	ck_assert_int_ne(apikey_authenticate(&j.conf, wrong, &who, &p), 0);
+	ck_assert_uint_eq(apikey_argon2_calls(), calls + 1);
+	pepper_set(NULL);
+}
+END_TEST
+
+/* A record without a verifier: Argon2 within a budget, then 503. */
+START_TEST(apikey_argon2_budget)
+{
+	struct principal who;
+	struct problem p;
+	struct key_job j;
+	char wrong[APIKEY_TEXT_SIZE];
+	unsigned long calls;
+	int busy = 0, refused = 0;
+
+	pepper_set(NULL);
+	/* the shipped cost (~20 ms a run): the budget is a share of time */
+	new_key_costing(&j, "org_test", "[\"killswitch:check\"]", 0, 2, 19456);
+	calls = apikey_argon2_calls();
+	snprintf(wrong, sizeof(wrong), "%s", j.secret);
+	for (int i = 0; i < 40; i++) {
+		wrong[30 + i % 20] = "ABCDEFGHIJ"[i % 10];
+		memset(&p, 0, sizeof(p));
+		ck_assert_int_ne(apikey_authenticate(&j.conf, wrong, &who, &p), 0);
+		if (p.status == 503) {
+			ck_assert_str_eq(p.code, "key_verification_busy");
+			busy++;
+		} else {
+			ck_assert_int_eq(p.status, 401);
+			refused++;
+		}
+	}
+	/* a tenth of the loop's time, a burst of 100 ms: a few runs */
+	ck_assert_uint_le(apikey_argon2_calls() - calls, 8);
+	ck_assert_int_ge(busy, 30);
+	ck_assert_int_ge(refused, 1);
+	/* the bucket refills with time: the right key is accepted then */
+	for (int i = 0; i < 50; i++) {
+		memset(&p, 0, sizeof(p));
+		if (apikey_authenticate(&j.conf, j.secret, &who, &p) == 0)
+			break;
+		ck_assert_int_eq(p.status, 503);
+		usleep(100 * 1000);
+	}
+	ck_assert_int_eq(p.status, 0);
+	ck_assert_str_eq(who.key_id, j.key_id);
 }
 END_TEST
 
@@ -2946,6 +3050,8 @@ lib_suite(void)
 	tcase_add_test(tc, apikey_lifecycle);
 	tcase_add_test(tc, apikey_expiry);
 	tcase_add_test(tc, apikey_cache_follows_the_record);
+	tcase_add_test(tc, apikey_pepper_verifier);
+	tcase_add_test(tc, apikey_argon2_budget);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
