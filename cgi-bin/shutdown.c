@@ -10,9 +10,10 @@
  * every process sees them.
  *
  * Visibility: a tenant sees its own shutdowns and every active "all"
- * shutdown (it is halted by them and must be able to read why).  Only the
- * activating tenant resolves a shutdown, and an "all" shutdown needs
- * platform:admin to resolve as it did to activate.
+ * shutdown (it is halted by them and must be able to read why), the latter
+ * through view_for_tenant(): what halts it and why, nothing of the tenant that
+ * activated it.  Only the activating tenant resolves a shutdown, and an
+ * "all" shutdown needs platform:admin to resolve as it did to activate.
  *
  * Every route here is gate-exempt: the way out of a halt must stay open.
  */
@@ -69,6 +70,45 @@ key_of_tenant(const char *tenant, const char *key_id)
 	ok = owner && !strcmp(owner, tenant);
 	json_decref(rec);
 	return ok ? 0 : -1;
+}
+
+/*
+ * What a tenant other than the activating one is shown of a scope "all"
+ * shutdown: which halt, how severe, why (the reason is the platform's note
+ * to every tenant), since and until when.  An allowlist: a member added to
+ * the record later stays the activating tenant's until it is named here.
+ * Never the tenant (organization_id, affected_scope), its keys
+ * (activated_by, resolved_by, key_id), its receipts or its resolution note.
+ * The gate's 503 and warning (lib/server.c) carry a subset of these.
+ */
+static const char *const foreign_fields[] = {
+	"id", "shutdown_id", "severity", "severity_label", "status", "scope",
+	"reason", "message", "activated_at", "resolved_at", NULL,
+};
+
+/*
+ * rec as tenant may see it: the whole record for the activating tenant,
+ * the foreign_fields of it for any other (also for a record whose owner
+ * cannot be read).  Takes the reference to rec; NULL when out of memory.
+ */
+static json_t *
+view_for_tenant(json_t *rec, const char *tenant)
+{
+	const char *owner = json_string_value(json_object_get(rec, "organization_id"));
+	json_t *view, *value;
+
+	if (owner != NULL && !strcmp(owner, tenant))
+		return rec;
+	view = json_object();
+	for (size_t i = 0; view != NULL && foreign_fields[i] != NULL; i++) {
+		value = json_object_get(rec, foreign_fields[i]);
+		if (value != NULL && json_object_set(view, foreign_fields[i], value) != 0) {
+			json_decref(view);
+			view = NULL;
+		}
+	}
+	json_decref(rec);
+	return view;
 }
 
 /* The gate's summary of a shutdown (what lib/gate.c reads). */
@@ -207,7 +247,11 @@ collect_active(void *arg, const void *key, size_t klen, const void *val,
 	json_decref(summary);
 	if ((s->rc = store_get_json(NULL, T_SHUTDOWNS, rkey, &rec, 0)) != 0)
 		return s->rc == DB_NOTFOUND ? (s->rc = 0) : -1;
-	json_array_append_new(s->items, rec);
+	if ((rec = view_for_tenant(rec, s->tenant)) == NULL ||
+	    json_array_append_new(s->items, rec) != 0) {
+		s->rc = ENOMEM;
+		return -1;
+	}
 	return 0;
 }
 
@@ -269,6 +313,8 @@ get_one(struct ctx *c)
 	}
 	if (rc != 0)
 		return rc;
+	if ((rec = view_for_tenant(rec, c->who.tenant)) == NULL)
+		return ENOMEM;
 	response_json(c->resp, 200, rec);
 	return 0;
 }
