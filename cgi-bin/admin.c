@@ -239,7 +239,7 @@ metrics(struct ctx *c)
 
 static const struct route routes[] = {
 	{ "POST", "/v1/api-keys", create_key, SCOPE_KEYS_ADMIN,
-	  ROUTE_WRITE | ROUTE_RATE_LIMITED, &key_body },
+	  ROUTE_WRITE | ROUTE_RATE_LIMITED | ROUTE_SHOWS_SECRET, &key_body },
 	{ "GET", "/v1/api-keys", list_keys, SCOPE_KEYS_ADMIN, 0, NULL },
 	{ "DELETE", "/v1/api-keys/{id}", revoke_key, SCOPE_KEYS_ADMIN,
 	  ROUTE_WRITE | ROUTE_RATE_LIMITED | ROUTE_GATE_EXEMPT, NULL },
