@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t0820: secrets (issue 11, item 3).
+# t0820: secrets (issue 11, items 3 and 8).
 #
 # A secret (an API key, a session token) is shown in exactly one response:
 # an Idempotency-Key replay of its creation answers the same status and
@@ -8,6 +8,10 @@
 # found in the data directory (Berkeley DB files, log.* files, __db.*
 # regions), the servers' logs, the audit JSON-lines file or a hot backup,
 # before and after a checkpoint.
+#
+# A created key never expires later than the key that created it: from an
+# expiring creator, expires_at null or later than the creator's is 400
+# (nothing stored) and an absent expires_at is the creator's.
 . "$(dirname "$0")/setup.sh"
 
 SECRETS=()
@@ -146,6 +150,71 @@ secrets_nowhere() {
 	secrets_absent "no secret in the servers' logs and the audit file" "$DATA/log"
 }
 
+# RFC 3339 UTC of $2 (default: now) + $1 seconds
+at() {
+	date -u -d "@$(($(date -u -d "${2:-now}" +%s) + $1))" +%Y-%m-%dT%H:%M:%SZ
+}
+
+# keys and audit events, to show a refusal stored nothing
+state() {
+	KEY=$ADMIN_KEY api GET /v1/api-keys
+	printf '%s keys, %s events' "$(jq .count <<<"$BODY")" \
+		"$(ctl verify | sed -n 's/^ok: \([0-9]*\) audit events.*/\1/p')"
+}
+
+# refused DESC BODY: 400 invalid_field naming expires_at, nothing stored
+refused() {
+	local before
+	before=$(state)
+	KEY=$CREATOR api POST /v1/api-keys "$2"
+	check_status 400 "$1: 400"
+	check_json '[.code, .field]' '["invalid_field","expires_at"]' "$1: invalid_field, field expires_at"
+	check_json '.detail | test("expires")' 'true' "$1: the detail says why"
+	check "$1: nothing stored" test "$(state)" = "$before"
+}
+
+expiry_bounded() {
+	local exp child
+	api POST /v1/api-keys "{\"name\":\"hour\",\"scopes\":[\"keys:admin\",\"killswitch:check\"],\"expires_at\":\"$(at 3600)\"}"
+	check_status 201 "a key that expires in an hour"
+	CREATOR=$(jq -r .key <<<"$BODY")
+	exp=$(jq -r .expires_at <<<"$BODY")
+
+	refused "expires_at null from an expiring key" '{"name":"c","scopes":["killswitch:check"],"expires_at":null}'
+	refused "expires_at in year 9999" '{"name":"c","scopes":["killswitch:check"],"expires_at":"9999-12-31T23:59:59Z"}'
+	refused "expires_at one second after the creator's" \
+		"{\"name\":\"c\",\"scopes\":[\"killswitch:check\"],\"expires_at\":\"$(at 1 "$exp")\"}"
+	refused "expires_at in two hours" "{\"name\":\"c\",\"scopes\":[\"killswitch:check\"],\"expires_at\":\"$(at 7200)\"}"
+
+	KEY=$CREATOR api POST /v1/api-keys "{\"name\":\"c\",\"scopes\":[\"killswitch:check\"],\"expires_at\":\"$exp\"}"
+	check_status 201 "expires_at equal to the creator's"
+	check_json '.expires_at' "\"$exp\"" "kept as given"
+	KEY=$CREATOR api POST /v1/api-keys "{\"name\":\"c\",\"scopes\":[\"killswitch:check\"],\"expires_at\":\"$(at 1800)\"}"
+	check_status 201 "expires_at before the creator's"
+	KEY=$CREATOR api POST /v1/api-keys '{"name":"c","scopes":["keys:admin","killswitch:check"]}'
+	check_status 201 "expires_at absent"
+	check_json '.expires_at' "\"$exp\"" "an absent expires_at is the creator's"
+	child=$(jq -r .key <<<"$BODY")
+	CREATOR=$child refused "a grandchild asking for null" '{"name":"g","scopes":["killswitch:check"],"expires_at":null}'
+	KEY=$child api POST /v1/api-keys '{"name":"g","scopes":["killswitch:check"]}'
+	check_json '.expires_at' "\"$exp\"" "a grandchild inherits the same bound"
+
+	# creators that do not expire are unaffected
+	api POST /v1/api-keys '{"name":"n","scopes":["killswitch:check"],"expires_at":null}'
+	check_status 201 "a key that never expires may create one with null"
+	check_json '.expires_at' 'null' "which never expires"
+	api POST /v1/api-keys '{"name":"n","scopes":["keys:admin","killswitch:check"],"expires_at":"9999-12-31T23:59:59Z"}'
+	check_status 201 "or one in year 9999"
+	KEY=$(jq -r .key <<<"$BODY") api POST /v1/api-keys '{"name":"n","scopes":["killswitch:check"]}'
+	check_status 201 "a key expiring in 9999 may create one without expires_at"
+	check_json '.expires_at' '"9999-12-31T23:59:59.000Z"' "which expires with it"
+	api POST /v1/api-keys '{"name":"n","scopes":["killswitch:check"]}'
+	check_json '.expires_at' 'null' "a key that never expires, without expires_at, creates one that never expires"
+	check "andonctl key-create is unaffected" bash -c '"$@" >/dev/null 2>&1' _ \
+		"$ANDONCTL" -c "$DATA/andon.conf" -d "$DATA" key-create "$TENANT" cli 'killswitch:check' --expires 9999-12-31T23:59:59Z
+}
+
 export CONF_OVERRIDES="rate_limit_per_minute=100000 rate_limit_burst=100000"
 for_each_server secrets_nowhere
+for_each_server expiry_bounded
 finish
