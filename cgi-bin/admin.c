@@ -24,6 +24,52 @@ static const struct field_spec key_fields[] = {
 };
 static const struct body_spec key_body = BODY_SPEC(key_fields);
 
+/* 400 invalid_field naming expires_at: why, then bound when not NULL. */
+static int
+bad_expiry(struct ctx *c, const char *why, const char *bound)
+{
+	struct problem p;
+
+	problem_set(&p, 400, "invalid_field", "field expires_at %s%s", why,
+	    bound ? bound : "");
+	problem_field(&p, "expires_at");
+	response_problem(c->resp, &p);
+	return 0;
+}
+
+/*
+ * A created key never expires later than the key creating it, as it never
+ * holds more scopes.  From a key that expires, an absent expires_at is
+ * that key's expiry; null (never) or a later time is refused.  Keys made
+ * by andonctl or by a key that never expires are not bounded.  1 when
+ * *expires_ms is acceptable, 0 when refused (answered), or a DB error.
+ */
+static int
+expiry_within_creator(struct ctx *c, int64_t *expires_ms)
+{
+	const json_t *given = json_object_get(c->body, "expires_at");
+	char text[CLOCK_TEXT_SIZE];
+	int64_t bound;
+	int rc;
+
+	if ((rc = apikey_expiry_ms(c->txn, c->who.key_id, &bound)) != 0)
+		return rc;
+	if (bound == 0)
+		return 1;
+	clock_format(bound, text);
+	if (given == NULL) {
+		*expires_ms = bound;
+		return 1;
+	}
+	if (json_is_null(given))
+		return bad_expiry(c, "cannot be null (never): the key creating it "
+		    "expires at ", text);
+	if (*expires_ms > bound)
+		return bad_expiry(c, "must not be later than the expiry of the key "
+		    "creating it, ", text);
+	return 1;
+}
+
 static int
 create_key(struct ctx *c)
 {
@@ -40,11 +86,10 @@ create_key(struct ctx *c)
 		return 0;
 	}
 	if (expires && (clock_parse(expires, &expires_ms) != 0 ||
-	    expires_ms <= clock_now_ms())) {
-		response_error(c->resp, 400, "invalid_field",
-		    "field expires_at must be a future RFC 3339 timestamp");
-		return 0;
-	}
+	    expires_ms <= clock_now_ms()))
+		return bad_expiry(c, "must be a future RFC 3339 timestamp", NULL);
+	if ((rc = expiry_within_creator(c, &expires_ms)) != 1)
+		return rc;
 	if (mask < 0 || ((unsigned)mask & ~c->who.scopes) != 0) {
 		response_error(c->resp, 403, "scope_escalation",
 		    "a key cannot grant scopes it does not hold");
@@ -239,7 +284,7 @@ metrics(struct ctx *c)
 
 static const struct route routes[] = {
 	{ "POST", "/v1/api-keys", create_key, SCOPE_KEYS_ADMIN,
-	  ROUTE_WRITE | ROUTE_RATE_LIMITED, &key_body },
+	  ROUTE_WRITE | ROUTE_RATE_LIMITED | ROUTE_SHOWS_SECRET, &key_body },
 	{ "GET", "/v1/api-keys", list_keys, SCOPE_KEYS_ADMIN, 0, NULL },
 	{ "DELETE", "/v1/api-keys/{id}", revoke_key, SCOPE_KEYS_ADMIN,
 	  ROUTE_WRITE | ROUTE_RATE_LIMITED | ROUTE_GATE_EXEMPT, NULL },

@@ -463,7 +463,7 @@ static const struct route routes[] = {
 	{ "POST", "/v1/agents/{agentId}/revoke", revoke_agent, SCOPE_AGENTS_KILL,
 	  STOP, &revoke_body },
 	{ "POST", "/v1/agents/{agentId}/sessions", open_session, SCOPE_AGENTS_WRITE,
-	  W, &session_body },
+	  W | ROUTE_SHOWS_SECRET, &session_body },
 	{ "GET", "/v1/agents/{agentId}/sessions", list_sessions, SCOPE_AGENTS_READ, T, NULL },
 	/* ending a session only takes authority away */
 	{ "DELETE", "/v1/agents/{agentId}/sessions/{sessionId}", end_session,

@@ -519,3 +519,20 @@ apikey_revoke(DB_TXN *txn, const char *tenant, const char *key_id,
 	json_decref(rec);
 	return rc;
 }
+
+int
+apikey_expiry_ms(DB_TXN *txn, const char *key_id, int64_t *expires_ms)
+{
+	const char *expires;
+	json_t *rec;
+	int rc;
+
+	*expires_ms = 0;
+	if ((rc = store_get_json(txn, T_APIKEYS, key_id, &rec, 0)) != 0)
+		return rc;
+	expires = json_string_value(json_object_get(rec, "expires_at"));
+	if (expires != NULL && clock_parse(expires, expires_ms) != 0)
+		rc = EINVAL;
+	json_decref(rec);
+	return rc;
+}

@@ -40,6 +40,8 @@ int apikey_authenticate(const struct conf *conf, const char *presented,
                         struct principal *who, struct problem *p);
 /* The record without its hash, for listings. */
 json_t *apikey_public(const json_t *record);
+/* The key's expiry in ms, 0 when it never expires. */
+int apikey_expiry_ms(DB_TXN *txn, const char *key_id, int64_t *expires_ms);
 /* Marks a key revoked; DB_NOTFOUND when it is not the tenant's. */
 int apikey_revoke(DB_TXN *txn, const char *tenant, const char *key_id,
                   json_t **record);

@@ -10,6 +10,10 @@
 #include "idempotency.h"
 #include "store.h"
 
+/* The members a secret is shown in: an API key, a session token, a
+ * webhook signing secret. */
+static const char *const secret_members[] = { "key", "token", "secret", NULL };
+
 int
 idem_key_valid(const char *key)
 {
@@ -44,7 +48,7 @@ idem_lookup(DB_TXN *txn, const char *key_id, const char *idem_key,
             enum idem_result *result)
 {
 	char key[STORE_KEY_MAX];
-	const char *fp, *body, *ctype;
+	const char *fp, *body, *ctype, *withheld;
 	json_t *rec;
 	int rc;
 
@@ -74,29 +78,65 @@ idem_lookup(DB_TXN *txn, const char *key_id, const char *idem_key,
 	        ? "application/problem+json" : "application/json",
 	    strdup(body ? body : ""), body ? strlen(body) : 0);
 	response_header(resp, "Idempotent-Replayed", "true");
+	withheld = json_string_value(json_object_get(rec, "withheld"));
+	if (withheld != NULL && withheld[0] != '\0')
+		response_header(resp, "Secret-Withheld", withheld);
 	*result = IDEM_REPLAYED;
 	json_decref(rec);
 	return 0;
 }
 
+/*
+ * The body to keep for a replay.  With withhold, every secret member of
+ * the answer is null in it and their names go to withheld ("key"); the
+ * body of an answer that is not a JSON object is not kept (its status
+ * is), as a secret could not be taken out of it.  NULL when out of memory.
+ */
+static char *
+stored_body(const struct response *resp, int withhold, char *withheld,
+            size_t len)
+{
+	json_t *copy;
+	char *body;
+	size_t used = 0;
+
+	withheld[0] = '\0';
+	if (!withhold)
+		return resp->raw ? strndup(resp->raw, resp->raw_len)
+		    : resp->json ? json_dumps(resp->json, JSON_COMPACT) : strdup("");
+	if (!json_is_object(resp->json) || (copy = json_copy(resp->json)) == NULL)
+		return strdup("");
+	for (const char *const *m = secret_members; *m != NULL; m++) {
+		int n;
+
+		if (json_object_get(copy, *m) == NULL)
+			continue;
+		json_object_set_new(copy, *m, json_null());
+		n = snprintf(withheld + used, len - used, "%s%s", used ? ", " : "", *m);
+		if (n > 0 && (size_t)n < len - used)
+			used += (size_t)n;
+	}
+	body = json_dumps(copy, JSON_COMPACT);
+	json_decref(copy);
+	return body;
+}
+
 int
 idem_store(DB_TXN *txn, const char *key_id, const char *idem_key,
-           const char *fingerprint, struct response *resp)
+           const char *fingerprint, const struct response *resp, int withhold)
 {
-	char key[STORE_KEY_MAX], *body;
+	char key[STORE_KEY_MAX], withheld[64], *body;
 	json_t *rec;
 	int rc;
 
 	if (store_key(key, sizeof(key), key_id, idem_key, NULL) < 0)
 		return 0;
-	body = resp->raw ? strndup(resp->raw, resp->raw_len)
-	                 : resp->json ? json_dumps(resp->json, JSON_COMPACT) : strdup("");
-	if (body == NULL)
+	if ((body = stored_body(resp, withhold, withheld, sizeof(withheld))) == NULL)
 		return ENOMEM;
-	rec = json_pack("{s:s, s:i, s:s, s:s, s:I}", "fingerprint", fingerprint,
+	rec = json_pack("{s:s, s:i, s:s, s:s, s:I, s:s}", "fingerprint", fingerprint,
 	    "status", resp->status, "body", body,
 	    "content_type", resp->content_type ? resp->content_type : "application/json",
-	    "at", (json_int_t)clock_now_ms());
+	    "at", (json_int_t)clock_now_ms(), "withheld", withheld);
 	free(body);
 	if (rec == NULL)
 		return ENOMEM;

@@ -7,6 +7,14 @@
  * that response again; another fingerprint gets 422
  * idempotency_key_reused.  The lookup runs inside the write transaction
  * with a write lock, so two concurrent retries are serialised.
+ *
+ * A secret is shown in exactly one response and never stored: on a route
+ * whose answer shows one (ROUTE_SHOWS_SECRET: an API key, a session
+ * token) the stored copy has every member that holds one ("key",
+ * "token", "secret") set to null, so a replay answers the same status and
+ * record with the secret null and "Secret-Withheld: <members>": the
+ * creation happened, and a client that lost the first answer revokes what
+ * it created and creates another.
  */
 #ifndef ANDON_IDEMPOTENCY_H
 #define ANDON_IDEMPOTENCY_H
@@ -25,7 +33,9 @@ void idem_fingerprint(const struct request *r, char out[65]);
 int idem_lookup(DB_TXN *txn, const char *key_id, const char *idem_key,
                 const char *fingerprint, struct response *resp,
                 enum idem_result *result);
+/* withhold: the route shows a secret (ROUTE_SHOWS_SECRET). */
 int idem_store(DB_TXN *txn, const char *key_id, const char *idem_key,
-               const char *fingerprint, struct response *resp);
+               const char *fingerprint, const struct response *resp,
+               int withhold);
 
 #endif

@@ -18,6 +18,9 @@ enum route_flags {
 	ROUTE_PUBLIC = 1 << 3,       /* no credentials needed */
 	ROUTE_TENANT_HEADER = 1 << 4,/* X-Tenant-ID required */
 	ROUTE_CHECK = 1 << 5,        /* the kill-switch check (own limit) */
+	ROUTE_SHOWS_SECRET = 1 << 6, /* its answer shows a secret once: the
+	                                Idempotency-Key copy withholds it
+	                                (idempotency.h) */
 };
 
 struct route {

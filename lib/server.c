@@ -298,7 +298,8 @@ run_handler(struct ctx *c)
 				return;
 			}
 			if (idem)
-				rc = idem_store(c->txn, c->who.key_id, idem, fingerprint, c->resp);
+				rc = idem_store(c->txn, c->who.key_id, idem, fingerprint,
+				    c->resp, (c->route->flags & ROUTE_SHOWS_SECRET) != 0);
 			if (rc == 0 && (c->route->flags & ROUTE_RATE_LIMITED))
 				rc = ratelimit_spend(c->txn, c->who.key_id, "admin",
 				    c->conf->rate_limit_per_minute, c->conf->rate_limit_burst);

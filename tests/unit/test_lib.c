@@ -2927,6 +2927,7 @@ struct idem_job {
 	struct response *resp;
 	enum idem_result result;
 	int store;
+	int withhold;
 };
 
 static int
@@ -2935,14 +2936,15 @@ idem_txn(DB_TXN *txn, void *arg)
 	struct idem_job *j = arg;
 
 	if (j->store)
-		return idem_store(txn, j->key_id, j->idem_key, j->fingerprint, j->resp);
+		return idem_store(txn, j->key_id, j->idem_key, j->fingerprint, j->resp,
+		    j->withhold);
 	return idem_lookup(txn, j->key_id, j->idem_key, j->fingerprint, j->resp, &j->result);
 }
 
 static enum idem_result
 lookup(const char *key_id, const char *idem_key, const char *fp, struct response *resp)
 {
-	struct idem_job j = { key_id, idem_key, fp, resp, IDEM_MISMATCH, 0 };
+	struct idem_job j = { key_id, idem_key, fp, resp, IDEM_MISMATCH, 0, 0 };
 
 	ck_assert_int_eq(store_run(idem_txn, &j), 0);
 	return j.result;
@@ -2960,7 +2962,7 @@ START_TEST(idempotency_replays_the_first_response)
 	ck_assert_int_eq(lookup("key_a", "k-1", fp, &again), IDEM_NEW);
 
 	response_json(&first, 201, json_pack("{s:s}", "id", "ks_1"));
-	j = (struct idem_job){ "key_a", "k-1", fp, &first, IDEM_NEW, 1 };
+	j = (struct idem_job){ "key_a", "k-1", fp, &first, IDEM_NEW, 1, 0 };
 	ck_assert_int_eq(store_run(idem_txn, &j), 0);
 
 	ck_assert_int_eq(lookup("key_a", "k-1", fp, &again), IDEM_REPLAYED);
@@ -2969,12 +2971,59 @@ START_TEST(idempotency_replays_the_first_response)
 	ck_assert_uint_eq(again.raw_len, strlen("{\"id\":\"ks_1\"}"));
 	ck_assert_mem_eq(again.raw, "{\"id\":\"ks_1\"}", again.raw_len);
 	ck_assert(strstr(again.headers, "Idempotent-Replayed: true") != NULL);
+	ck_assert(strstr(again.headers, "Secret-Withheld") == NULL);
 	response_reset(&again);
 
 	/* same key, another request: mismatch; other keys are their own */
 	ck_assert_int_eq(lookup("key_a", "k-1", other, &again), IDEM_MISMATCH);
 	ck_assert_int_eq(lookup("key_b", "k-1", fp, &again), IDEM_NEW);
 	ck_assert_int_eq(lookup("key_a", "k-2", fp, &again), IDEM_NEW);
+	response_reset(&again);
+	response_reset(&first);
+}
+END_TEST
+
+/* A route that shows a secret keeps its answer with the secret null: the
+ * stored bytes never hold it, the replay says it was withheld. */
+START_TEST(idempotency_withholds_secrets)
+{
+	const char *fp = "3333333333333333333333333333333333333333333333333333333333333333";
+	const char *secret = "andon_0123456789abcdef_SECRETSECRETSECRETSECRETSECRETSECRETSECR";
+	char key[STORE_KEY_MAX];
+	struct response first, again;
+	struct idem_job j;
+	void *raw;
+	size_t raw_len;
+
+	response_init(&first);
+	response_init(&again);
+	response_json(&first, 201, json_pack("{s:s, s:s, s:s}", "id", "key_1",
+	    "key", secret, "name", "ci"));
+	j = (struct idem_job){ "key_a", "s-1", fp, &first, IDEM_NEW, 1, 1 };
+	ck_assert_int_eq(store_run(idem_txn, &j), 0);
+	/* the answer itself still shows it, once */
+	ck_assert_str_eq(json_string_value(json_object_get(first.json, "key")), secret);
+
+	ck_assert_int_gt(store_key(key, sizeof(key), "key_a", "s-1", NULL), 0);
+	ck_assert_int_eq(store_get(NULL, T_IDEMPOTENCY, key, strlen(key), &raw,
+	    &raw_len, 0), 0);
+	ck_assert_ptr_null(memmem(raw, raw_len, "SECRETSECRET", 12));
+	free(raw);
+
+	ck_assert_int_eq(lookup("key_a", "s-1", fp, &again), IDEM_REPLAYED);
+	ck_assert_int_eq(again.status, 201);
+	ck_assert_mem_eq(again.raw, "{\"id\":\"key_1\",\"key\":null,\"name\":\"ci\"}",
+	    again.raw_len);
+	ck_assert(strstr(again.headers, "Secret-Withheld: key\r\n") != NULL);
+	response_reset(&again);
+	response_reset(&first);
+
+	/* an answer a secret cannot be taken out of is not kept */
+	response_raw(&first, 201, "text/plain", strdup(secret), strlen(secret));
+	j = (struct idem_job){ "key_a", "s-2", fp, &first, IDEM_NEW, 1, 1 };
+	ck_assert_int_eq(store_run(idem_txn, &j), 0);
+	ck_assert_int_eq(lookup("key_a", "s-2", fp, &again), IDEM_REPLAYED);
+	ck_assert_uint_eq(again.raw_len, 0);
 	response_reset(&again);
 	response_reset(&first);
 }
@@ -3087,6 +3136,7 @@ lib_suite(void)
 	tcase_add_test(tc, idempotency_key_syntax);
 	tcase_add_test(tc, idempotency_fingerprints);
 	tcase_add_test(tc, idempotency_replays_the_first_response);
+	tcase_add_test(tc, idempotency_withholds_secrets);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("generation");
