@@ -8,8 +8,17 @@
  * exactly one wins), T_KS_HISTORY every switch per target.  The check reads
  * T_KS_ACTIVE only: one B-tree lookup per named target, whatever the number
  * of records, and the summary is all a killed answer needs.
+ *
+ * A registry agent is one target whichever of its two ids (id, agent_id)
+ * names it.  Its switch is stored under the id its kill named (the record
+ * keeps what the caller sent) and T_KS_ALIASES holds the same summary under
+ * the other id, written and deleted with it: a check by either id is still
+ * one lookup, and a second one only for a target shaped like a registry id
+ * that is not killed.  Kill, revive and history resolve the other id in the
+ * registry; introspection and session opening know both ids already.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +34,8 @@
 #include "store.h"
 
 static const char *const target_types[] = { "agent", "run", "mission", NULL };
+
+#define TARGET_SIZE 257     /* target_id: 1 to 256 characters */
 
 static const struct field_spec kill_fields[] = {
 	{ "target_type", FIELD_STRING, FIELD_REQUIRED, 0, target_types, 0, 0 },
@@ -69,6 +80,21 @@ active_key(char *buf, size_t len, const char *tenant, const char *type,
 	return store_key(buf, len, tenant, type, target, NULL);
 }
 
+/* The other id of the registry agent an agent target names, into other
+ * ("" when the target names none of the tenant's agents): 0 or a DB error. */
+static int
+target_other(DB_TXN *txn, const char *tenant, const char *type,
+             const char *target, char *other, size_t len)
+{
+	int rc = DB_NOTFOUND;
+
+	if (!strcmp(type, "agent"))
+		rc = agent_other_ref(txn, tenant, target, other, len);
+	if (rc == DB_NOTFOUND)
+		other[0] = '\0';
+	return rc == DB_NOTFOUND ? 0 : rc;
+}
+
 /* The active summary for a target: 0, DB_NOTFOUND or a DB error. */
 static int
 find_active_summary(DB_TXN *txn, const char *tenant, const char *type,
@@ -93,6 +119,18 @@ check_active_summary(const char *tenant, const char *type, const char *target,
 	if (active_key(key, sizeof(key), tenant, type, target) < 0)
 		return DB_NOTFOUND;
 	return store_get_json_shared(T_KS_ACTIVE, key, summary);
+}
+
+/* The same read of the summary a registry agent's switch has under its
+ * other id. */
+static int
+check_alias_summary(const char *tenant, const char *target, json_t **summary)
+{
+	char key[STORE_KEY_MAX];
+
+	if (active_key(key, sizeof(key), tenant, "agent", target) < 0)
+		return DB_NOTFOUND;
+	return store_get_json_shared(T_KS_ALIASES, key, summary);
 }
 
 /* The active record for a target: 0, DB_NOTFOUND or a DB error. */
@@ -121,10 +159,22 @@ kill_target(struct ctx *c)
 	const char *target = ctx_str(c, "target_id");
 	const char *reason = ctx_str(c, "reason");
 	char id[37], now[CLOCK_TEXT_SIZE], key[STORE_KEY_MAX], receipt[64];
+	char other[TARGET_SIZE];
+	const char *first, *second;
 	json_t *rec, *summary, *data;
 	int rc;
 
-	rc = find_active_summary(c->txn, c->who.tenant, type, target, &rec, DB_RMW);
+	if ((rc = target_other(c->txn, c->who.tenant, type, target, other,
+	    sizeof(other))) != 0)
+		return rc;
+	/* a switch under either id of the agent is this target's; both are
+	 * locked in one order, so kills by the two ids do not deadlock */
+	first = other[0] && strcmp(other, target) < 0 ? other : target;
+	second = !other[0] ? NULL : first == target ? other : target;
+	rc = find_active_summary(c->txn, c->who.tenant, type, first, &rec, DB_RMW);
+	if (rc == DB_NOTFOUND && second != NULL)
+		rc = find_active_summary(c->txn, c->who.tenant, type, second, &rec,
+		    DB_RMW);
 	if (rc == 0) {
 		json_decref(rec);
 		response_error(c->resp, 409, "already_killed",
@@ -159,6 +209,9 @@ kill_target(struct ctx *c)
 	    "reason", json_object_get(rec, "reason"), "killed_at", now,
 	    "killed_by", c->who.key_id);
 	rc = store_put_json(c->txn, T_KS_ACTIVE, key, summary, DB_NOOVERWRITE);
+	if (rc == 0 && other[0])
+		rc = active_key(key, sizeof(key), c->who.tenant, type, other) < 0
+		    ? EINVAL : store_put_json(c->txn, T_KS_ALIASES, key, summary, 0);
 	json_decref(summary);
 	if (rc != 0)
 		goto out;
@@ -178,10 +231,22 @@ revive_target(struct ctx *c)
 	const char *type = ctx_str(c, "target_type");
 	const char *target = ctx_str(c, "target_id");
 	char now[CLOCK_TEXT_SIZE], key[STORE_KEY_MAX], receipt[64];
+	char other[TARGET_SIZE];
+	const char *named = target, *alias;
 	json_t *rec, *data;
 	int rc;
 
+	if ((rc = target_other(c->txn, c->who.tenant, type, target, other,
+	    sizeof(other))) != 0)
+		return rc;
+	alias = other[0] ? other : NULL;
 	rc = find_active(c->txn, c->who.tenant, type, target, &rec, DB_RMW);
+	if (rc == DB_NOTFOUND && alias != NULL) {
+		/* killed by the agent's other id */
+		rc = find_active(c->txn, c->who.tenant, type, other, &rec, DB_RMW);
+		named = other;
+		alias = target;
+	}
 	if (rc == DB_NOTFOUND) {
 		response_error(c->resp, 404, "not_killed",
 		    "there is no active kill switch for %s %s", type, target);
@@ -208,8 +273,14 @@ revive_target(struct ctx *c)
 		rc = store_put_json(c->txn, T_KILLSWITCH, key, rec, 0);
 	}
 	if (rc == 0) {
-		active_key(key, sizeof(key), c->who.tenant, type, target);
+		active_key(key, sizeof(key), c->who.tenant, type, named);
 		rc = store_del(c->txn, T_KS_ACTIVE, key, strlen(key));
+	}
+	if (rc == 0 && alias != NULL) {
+		rc = active_key(key, sizeof(key), c->who.tenant, type, alias) < 0
+		    ? EINVAL : store_del(c->txn, T_KS_ALIASES, key, strlen(key));
+		if (rc == DB_NOTFOUND)
+			rc = 0;     /* a switch older than the aliases */
 	}
 	if (rc != 0) {
 		json_decref(rec);
@@ -297,6 +368,9 @@ check_target(struct ctx *c)
 		if (!has[i])
 			continue;
 		rc = check_active_summary(c->who.tenant, names[i], values[i], &rec);
+		if (rc == DB_NOTFOUND && i == 0 && agent_ref_shaped(values[i]))
+			/* a registry agent killed by its other id */
+			rc = check_alias_summary(c->who.tenant, values[i], &rec);
 		if (rc == DB_NOTFOUND && i == 0)
 			/* a suspended or revoked agent of the registry is stopped
 			 * too: both kinds of stop are one answer */
@@ -402,6 +476,24 @@ list_active(struct ctx *c)
 	return 0;
 }
 
+/* Adds to a target's history the switches its registry agent's other id
+ * named: a registry agent is one target. */
+static int
+other_history(const char *tenant, const char *type, const char *target,
+              struct collect *col)
+{
+	char other[TARGET_SIZE], prefix[STORE_KEY_MAX];
+	int len, rc;
+
+	rc = target_other(NULL, tenant, type, target, other, sizeof(other));
+	if (rc != 0 || other[0] == '\0')
+		return rc;
+	if ((len = store_key(prefix, sizeof(prefix), tenant, type, other, "", NULL)) < 0)
+		return 0;
+	return store_scan(NULL, T_KS_HISTORY, prefix, (size_t)len, 0,
+	    collect_record, col);
+}
+
 static int
 list_history(struct ctx *c)
 {
@@ -440,6 +532,8 @@ list_history(struct ctx *c)
 		goto bad;
 	}
 	rc = store_scan(NULL, T_KS_HISTORY, prefix, (size_t)len, 0, collect_record, &col);
+	if (rc == 0 && col.rc == 0 && has_target)
+		rc = other_history(c->who.tenant, type, target, &col);
 	if (rc != 0 || col.rc != 0) {
 		json_decref(col.items);
 		return rc ? rc : col.rc;

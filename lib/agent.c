@@ -233,6 +233,34 @@ agent_find(DB_TXN *txn, const char *tenant, const char *ref, json_t **agent,
 	return store_get_json(txn, T_AGENTS, key, agent, flags);
 }
 
+int
+agent_ref_shaped(const char *ref)
+{
+	return !strncmp(ref, MAIP_PREFIX, strlen(MAIP_PREFIX)) ||
+	    strlen(ref) == ID_UUID_LEN;
+}
+
+int
+agent_other_ref(DB_TXN *txn, const char *tenant, const char *ref,
+                char *other, size_t len)
+{
+	const char *found;
+	json_t *agent;
+	int rc;
+
+	if (!agent_ref_shaped(ref))
+		return DB_NOTFOUND;
+	if ((rc = agent_find(txn, tenant, ref, &agent, 0)) != 0)
+		return rc;
+	found = strcmp(ref, agent_uuid(agent)) ? agent_uuid(agent)
+	    : agent_ident(agent);
+	rc = found && strlen(found) < len ? 0 : EINVAL;
+	if (rc == 0)
+		memcpy(other, found, strlen(found) + 1);
+	json_decref(agent);
+	return rc;
+}
+
 json_t *
 agent_public(DB_TXN *txn, const char *tenant, const json_t *agent)
 {

@@ -37,6 +37,17 @@ int agent_register(DB_TXN *txn, const struct principal *who,
 int agent_find(DB_TXN *txn, const char *tenant, const char *ref,
                json_t **agent, uint32_t flags);
 
+/* 1 when ref has the shape of an id or agent_id of the registry (both are
+ * minted here: a UUID, "maip:..."), 0 when it cannot name a registry agent:
+ * lets the check skip a lookup for every other target. */
+int agent_ref_shaped(const char *ref);
+
+/* The other identifier of the tenant's registry agent that ref names (its
+ * agent_id for its id, its id for its agent_id), into other: 0, DB_NOTFOUND
+ * when ref names none of the tenant's agents, or a DB error. */
+int agent_other_ref(DB_TXN *txn, const char *tenant, const char *ref,
+                    char *other, size_t len);
+
 /* Writes the record back (updated_at is set by the callers that change). */
 int agent_store(DB_TXN *txn, const char *tenant, const json_t *agent);
 

@@ -27,7 +27,7 @@
 enum generation {
 	GEN_APIKEYS,        /* T_APIKEYS: keys revoked, edited, touched */
 	GEN_SHUTDOWNS,      /* T_ESD_ACTIVE: shutdowns activated, resolved */
-	GEN_KS_ACTIVE,      /* T_KS_ACTIVE: kill switches killed, revived */
+	GEN_KS_ACTIVE,      /* T_KS_ACTIVE, T_KS_ALIASES: killed, revived */
 	GEN_AGENT_STOPS,    /* T_AGENT_STOPS: agents suspended, revoked, back */
 	GEN_SESSIONS,       /* T_SESSIONS, T_SESSION_TOKENS: opened, ended */
 	GEN_COUNT

@@ -9,6 +9,7 @@
 /* prefix followed by 2*nbytes lower-case hex digits: "ks_9f3c0a..." */
 void id_random_hex(char *out, size_t outlen, const char *prefix, size_t nbytes);
 /* RFC 9562 version 4 UUID, 36 characters */
+#define ID_UUID_LEN 36
 void id_uuid4(char out[37]);
 /* 26-character Crockford base32 ULID: 48-bit ms time, 80 random bits */
 void id_ulid(char out[27]);

@@ -74,6 +74,27 @@ audit_session(DB_TXN *txn, const struct principal *who, const char *type,
 	return rc;
 }
 
+/*
+ * Whether an active kill switch names the agent (uuid, agent_id): 0 when
+ * one does, DB_NOTFOUND when none, or an error.  A switch on a registry
+ * agent is stored under the id its kill named, so both are looked up.
+ * The one place outside cgi-bin/killswitch.c that knows T_KS_ACTIVE's key.
+ */
+static int
+agent_switched(DB_TXN *txn, const char *tenant, const char *uuid,
+               const char *agent_id)
+{
+	const char *refs[2] = { uuid, agent_id };
+	char key[STORE_KEY_MAX];
+	int rc = DB_NOTFOUND;
+
+	for (int i = 0; i < 2 && rc == DB_NOTFOUND; i++)
+		rc = refs[i] == NULL ||
+		    store_key(key, sizeof(key), tenant, "agent", refs[i], NULL) < 0
+		    ? EINVAL : store_exists(txn, T_KS_ACTIVE, key, strlen(key));
+	return rc;
+}
+
 int
 session_open(DB_TXN *txn, const struct principal *who, const json_t *agent,
              long ttl_seconds, const json_t *scopes, json_t **out,
@@ -94,6 +115,15 @@ session_open(DB_TXN *txn, const struct principal *who, const json_t *agent,
 		    agent_ident(agent), status);
 		return -1;
 	}
+	/* a kill switch stops it as a suspension does, by either of its ids */
+	if ((rc = agent_switched(txn, who->tenant, uuid, agent_ident(agent))) == 0) {
+		problem_set(p, 409, "kill_switch_active",
+		    "agent %s is stopped by an active kill switch and cannot open"
+		    " sessions; revive it first", agent_ident(agent));
+		return -1;
+	}
+	if (rc != DB_NOTFOUND)
+		return rc;
 	if (scopes != NULL && !agent_holds_scopes(agent, scopes)) {
 		problem_set(p, 400, "scopes_not_held",
 		    "a session can only carry scopes its agent holds");
@@ -382,23 +412,17 @@ holds_all(const json_t *held, const char *wanted)
 static int
 agent_stopped(const char *tenant, const json_t *session)
 {
-	const char *refs[2] = {
-		json_string_value(json_object_get(session, "agent")),
-		json_string_value(json_object_get(session, "agent_id")),
-	};
+	const char *uuid = json_string_value(json_object_get(session, "agent"));
+	const char *agent_id = json_string_value(json_object_get(session, "agent_id"));
 	char key[STORE_KEY_MAX];
 
-	if (refs[0] == NULL || refs[1] == NULL)
+	if (uuid == NULL || agent_id == NULL)
 		return 1;
 	/* a stop is indexed under both identifiers at once: one suffices */
-	if (store_key(key, sizeof(key), tenant, refs[0], NULL) < 0 ||
+	if (store_key(key, sizeof(key), tenant, uuid, NULL) < 0 ||
 	    store_exists(NULL, T_AGENT_STOPS, key, strlen(key)) != DB_NOTFOUND)
 		return 1;
-	for (int i = 0; i < 2; i++)
-		if (store_key(key, sizeof(key), tenant, "agent", refs[i], NULL) < 0 ||
-		    store_exists(NULL, T_KS_ACTIVE, key, strlen(key)) != DB_NOTFOUND)
-			return 1;
-	return 0;
+	return agent_switched(NULL, tenant, uuid, agent_id) != DB_NOTFOUND;
 }
 
 static json_t *

@@ -23,8 +23,10 @@
 #define SESSION_TTL_DEFAULT 3600
 
 /* Opens a session for an active agent: 409 agent_suspended or
- * agent_revoked, 400 scopes_not_held when scopes (NULL: the agent's) are
- * not a subset of the agent's.  *out is the session with its token. */
+ * agent_revoked, 409 kill_switch_active when an active kill switch names
+ * the agent by either of its ids, 400 scopes_not_held when scopes (NULL:
+ * the agent's) are not a subset of the agent's.  *out is the session with
+ * its token. */
 int session_open(DB_TXN *txn, const struct principal *who, const json_t *agent,
                  long ttl_seconds, const json_t *scopes, json_t **out,
                  struct problem *p);

@@ -28,8 +28,12 @@ enum store_table {
 	T_TENANTS,        /* tenant id -> tenant */
 	T_APIKEYS,        /* key id -> key (hash, scopes, tenant) */
 	T_KILLSWITCH,     /* tenant SEP kill-switch id -> record */
-	T_KS_ACTIVE,      /* tenant SEP type SEP target -> kill-switch id */
+	T_KS_ACTIVE,      /* tenant SEP type SEP target -> the active switch's
+	                     summary {id, reason, killed_at, killed_by} */
 	T_KS_HISTORY,     /* tenant SEP type SEP target SEP id -> "" */
+	T_KS_ALIASES,     /* tenant SEP "agent" SEP the other id of a registry
+	                     agent whose active switch is under one id -> the
+	                     same summary (the check's second lookup) */
 	T_INTERVENTIONS,  /* tenant SEP intervention id -> record */
 	T_INTV_INDEX,     /* tenant SEP aggregation key -> intervention id */
 	T_AUDIT,          /* seq (8 bytes big-endian) -> event */
