@@ -3,11 +3,15 @@
  * per-process verification cache.
  *
  * A key reads "andon_<16 hex id>_<43 base64url secret>": 256 random bits
- * behind a public id, so the record is found in O(1) and only its Argon2id
- * hash is stored.  The cache remembers that a given key (by SHA-256,
- * compared in constant time) matched a given stored hash; it never caches
- * the record itself, so a revoked or expired key is refused on its very
- * next request.
+ * behind a public id, so the record is found in O(1).  The record keeps an
+ * Argon2id hash of the key and a verifier keyed with the installation's
+ * pepper (pepper.h): a presented key is checked against the verifier, so a
+ * wrong secret costs one keyed hash, as an unknown id does; the Argon2 hash
+ * decides only for a record without a verifier under the loaded pepper,
+ * within a per-process time budget.  A per-process cache remembers that a
+ * given key (by a keyed BLAKE2b digest, compared in constant time) matched
+ * a record's exact bytes; any change to the record (a revocation, an
+ * expiry) sends the next request down the full path.
  */
 #ifndef ANDON_APIKEY_H
 #define ANDON_APIKEY_H
