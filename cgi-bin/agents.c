@@ -41,7 +41,8 @@ static const struct body_spec register_body = BODY_SPEC(register_fields);
 static const char *const patch_statuses[] = { "active", "suspended", "revoked", NULL };
 static const struct field_spec patch_fields[] = {
 	{ "scopes", FIELD_ANY_ARRAY, 0, 0, NULL, 0, 0 },
-	{ "status", FIELD_STRING, 0, 0, patch_statuses, 0, 0 },
+	/* a suspension or reactivation: rate limited like /suspend */
+	{ "status", FIELD_STRING, FIELD_RATE_LIMITED, 0, patch_statuses, 0, 0 },
 	{ "display_name", FIELD_STRING, FIELD_NONEMPTY | FIELD_PRINTABLE, 256, NULL, 0, 0 },
 	{ "description", FIELD_STRING, 0, 2048, NULL, 0, 0 },
 	{ "metadata", FIELD_OBJECT, 0, AGENT_METADATA_MAX, NULL, 0, 0 },
@@ -88,6 +89,9 @@ static const struct field_spec receipt_fields[] = {
 	{ "payload", FIELD_OBJECT, FIELD_NULLABLE, AGENT_METADATA_MAX, NULL, 0, 0 },
 };
 static const struct body_spec receipt_body = BODY_SPEC(receipt_fields);
+
+/* finalizing takes nothing: no body, or an empty object */
+static const struct body_spec finalize_body = { NULL, 0, 0 };
 
 static const struct field_spec delegation_fields[] = {
 	{ "delegate_agent_id", FIELD_STRING, FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE, 256, NULL, 0, 0 },
@@ -476,7 +480,7 @@ static const struct route routes[] = {
 	  W, &receipt_body },
 	{ "GET", "/v1/agents/{agentId}/receipts", list_receipts, SCOPE_AGENTS_READ, T, NULL },
 	{ "POST", "/v1/agents/{agentId}/receipts/{receiptId}/finalize", finalize_receipt,
-	  SCOPE_AGENTS_WRITE, W, NULL },
+	  SCOPE_AGENTS_WRITE, W, &finalize_body },
 	{ "POST", "/v1/agents/{agentId}/delegations", create_delegation,
 	  SCOPE_AGENTS_WRITE, W, &delegation_body },
 	{ "GET", "/v1/agents/{agentId}/delegations", list_delegations,

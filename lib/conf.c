@@ -31,6 +31,8 @@ static const struct conf_key conf_keys[] = {
 	UINT_KEY(argon2_parallelism, 1, 64),
 	UINT_KEY(rate_limit_per_minute, 0, 1000000),
 	UINT_KEY(rate_limit_burst, 1, 1000000),
+	UINT_KEY(tenant_rate_limit_per_minute, 0, 1000000),
+	UINT_KEY(tenant_rate_limit_burst, 1, 1000000),
 	UINT_KEY(check_rate_limit_per_minute, 0, 100000000),
 	UINT_KEY(intervention_flush_ms, 10, 600000),
 	UINT_KEY(db_cache_mb, 1, 65536),
@@ -53,6 +55,8 @@ conf_defaults(struct conf *c)
 	c->argon2_parallelism = 1;
 	c->rate_limit_per_minute = 30;
 	c->rate_limit_burst = 30;
+	c->tenant_rate_limit_per_minute = 30;
+	c->tenant_rate_limit_burst = 30;
 	c->check_rate_limit_per_minute = 0;
 	c->intervention_flush_ms = 1000;
 	c->db_cache_mb = 64;
@@ -152,6 +156,8 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open conf %s: %s", path, strerror(errno));
 		return -1;
 	}
+	/* unless the file sets them, the tenant's limits are the key's */
+	c->tenant_rate_limit_per_minute = c->tenant_rate_limit_burst = UINT_MAX;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		char *hash, *eq, *key, *value;
 		size_t i;
@@ -190,5 +196,9 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 		c->rate_limit_burst = 1;
 	if (c->key_pepper_file[0] == '\0')
 		default_pepper_path(c, path);
+	if (c->tenant_rate_limit_per_minute == UINT_MAX)
+		c->tenant_rate_limit_per_minute = c->rate_limit_per_minute;
+	if (c->tenant_rate_limit_burst == UINT_MAX)
+		c->tenant_rate_limit_burst = c->rate_limit_burst;
 	return 0;
 }

@@ -13,6 +13,9 @@ struct conf {
 	unsigned argon2_parallelism;
 	unsigned rate_limit_per_minute;
 	unsigned rate_limit_burst;
+	unsigned tenant_rate_limit_per_minute; /* the same calls, per tenant;
+	                                          the key's unless set */
+	unsigned tenant_rate_limit_burst;
 	unsigned check_rate_limit_per_minute;
 	unsigned intervention_flush_ms;
 	unsigned db_cache_mb;

@@ -17,7 +17,7 @@ enum param_index {
 	P_METHOD, P_URI, P_SCRIPT_NAME, P_PATH_INFO, P_QUERY_STRING,
 	P_API_KEY, P_AUTHORIZATION, P_TORK_API_KEY, P_TENANT_ID, P_REQUEST_ID,
 	P_IDEMPOTENCY_KEY, P_CONTENT_TYPE, P_ACCEPT, P_REMOTE_ADDR,
-	P_CONTENT_LENGTH, P_COUNT
+	P_CONTENT_LENGTH, P_ABSENT_HEADERS, P_COUNT
 };
 
 #define PARAM(name) { name, sizeof(name) - 1 }
@@ -40,14 +40,17 @@ static const struct {
 	[P_ACCEPT] = PARAM("HTTP_ACCEPT"),
 	[P_REMOTE_ADDR] = PARAM("REMOTE_ADDR"),
 	[P_CONTENT_LENGTH] = PARAM("CONTENT_LENGTH"),
+	/* set by conf/lighttpd.conf: the credential headers not sent */
+	[P_ABSENT_HEADERS] = PARAM("ANDON_ABSENT_HEADERS"),
 };
 #undef PARAM
 
 /* Fills value[i] with the value of param_names[i] (the first one when a
- * name repeats), or NULL. */
+ * name repeats), or NULL; sets bit i of *repeated when name i repeats. */
 static void
-find_params(char **envp, const char *value[P_COUNT])
+find_params(char **envp, const char *value[P_COUNT], unsigned *repeated)
 {
+	*repeated = 0;
 	for (int i = 0; i < P_COUNT; i++)
 		value[i] = NULL;
 	for (; envp != NULL && *envp != NULL; envp++) {
@@ -58,11 +61,14 @@ find_params(char **envp, const char *value[P_COUNT])
 			continue;
 		len = (size_t)(eq - entry);
 		for (int i = 0; i < P_COUNT; i++) {
-			if (param_names[i].len == len && value[i] == NULL &&
-			    memcmp(entry, param_names[i].name, len) == 0) {
+			if (param_names[i].len != len ||
+			    memcmp(entry, param_names[i].name, len) != 0)
+				continue;
+			if (value[i] == NULL)
 				value[i] = eq + 1;
-				break;
-			}
+			else
+				*repeated |= 1u << i;
+			break;
 		}
 	}
 }
@@ -109,34 +115,138 @@ url_decode(const char *src, size_t len, char *dst, size_t dstlen,
 	return (int)out;
 }
 
-static const char *
-bearer_token(struct request *r, const char *authorization)
-{
-	const char *p = authorization;
+/*
+ * Credentials.  Every value of every credential header is a candidate:
+ * servers join a repeated header with ", ", and lighttpd passes a header
+ * spelled "X_API_KEY" or "X.API.Key" as a second HTTP_X_API_KEY.  The
+ * first candidate is kept; a different one is a conflict.
+ */
+static const struct {
+	enum param_index param;
+	const char *header;     /* as ANDON_ABSENT_HEADERS names it */
+	int bearer;             /* Authorization: only "Bearer <key>" counts */
+} credential_params[] = {
+	{ P_API_KEY, "X-API-Key", 0 },
+	{ P_AUTHORIZATION, "Authorization", 1 },
+	{ P_TORK_API_KEY, "X-Tork-API-Key", 0 },
+};
 
-	if (strncasecmp(p, "Bearer", 6) != 0 || (p[6] != ' ' && p[6] != '\t'))
-		return NULL;
-	for (p += 6; *p == ' ' || *p == '\t'; p++)
-		;
-	if (strlen(p) >= sizeof(r->bearer_buf))
-		return NULL;
-	strcpy(r->bearer_buf, p);
-	for (char *end = r->bearer_buf + strlen(r->bearer_buf);
-	    end > r->bearer_buf && (end[-1] == ' ' || end[-1] == '\t'); )
-		*--end = '\0';
-	return r->bearer_buf;
+struct credential {
+	const char *s;
+	size_t len;
+};
+
+static void
+credential_add(struct request *r, struct credential *kept, const char *s,
+               size_t len)
+{
+	while (len > 0 && (*s == ' ' || *s == '\t'))
+		s++, len--;
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (len == 0)
+		return;
+	if (kept->s == NULL) {
+		kept->s = s;
+		kept->len = len;
+	} else if (kept->len != len || memcmp(kept->s, s, len) != 0) {
+		r->credential_conflict = 1;
+	}
+}
+
+/* The candidates in one header value, a comma-separated list. */
+static void
+credential_values(struct request *r, struct credential *kept, const char *v,
+                  int bearer)
+{
+	while (*v != '\0') {
+		size_t len = strcspn(v, ",");
+		const char *s = v;
+
+		v += len;
+		if (*v == ',')
+			v++;
+		if (!bearer) {
+			credential_add(r, kept, s, len);
+			continue;
+		}
+		/* other schemes (Basic, Digest and its comma-separated
+		 * parameters) are not a key */
+		while (len > 0 && (*s == ' ' || *s == '\t'))
+			s++, len--;
+		if (len > 7 && strncasecmp(s, "Bearer", 6) == 0 &&
+		    (s[6] == ' ' || s[6] == '\t'))
+			credential_add(r, kept, s + 7, len - 7);
+	}
+}
+
+/* 1 when name is in the space- or comma-separated list. */
+static int
+listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	while (list != NULL && *list != '\0') {
+		size_t len;
+
+		list += strspn(list, " ,");
+		len = strcspn(list, " ,");
+		if (len == n && strncasecmp(list, name, n) == 0)
+			return 1;
+		list += len;
+	}
+	return 0;
+}
+
+static void
+find_credential(struct request *r, char **envp, const char *value[P_COUNT],
+                unsigned repeated)
+{
+	struct credential kept = { NULL, 0 };
+
+	for (size_t i = 0; i < sizeof(credential_params) /
+	    sizeof(credential_params[0]); i++) {
+		enum param_index pi = credential_params[i].param;
+		int bearer = credential_params[i].bearer;
+		size_t nlen = param_names[pi].len;
+
+		if (value[pi] == NULL ||
+		    listed(value[P_ABSENT_HEADERS], credential_params[i].header))
+			continue;
+		if (!(repeated & (1u << pi))) {
+			credential_values(r, &kept, value[pi], bearer);
+			continue;
+		}
+		for (char **e = envp; *e != NULL; e++)
+			if (strncmp(*e, param_names[pi].name, nlen) == 0 &&
+			    (*e)[nlen] == '=')
+				credential_values(r, &kept, *e + nlen + 1, bearer);
+	}
+	if (kept.s == NULL)
+		return;
+	if (kept.s[kept.len] == '\0') {
+		r->api_key = kept.s;
+		return;
+	}
+	/* too long to be a key: the copy is cut, and refused as a key */
+	if (kept.len >= sizeof(r->credential_buf))
+		kept.len = sizeof(r->credential_buf) - 1;
+	memcpy(r->credential_buf, kept.s, kept.len);
+	r->credential_buf[kept.len] = '\0';
+	r->api_key = r->credential_buf;
 }
 
 int
 request_parse(struct request *r, const struct request_io *io,
               struct problem *p)
 {
-	const char *value[P_COUNT], *uri, *q, *auth, *cl;
+	const char *value[P_COUNT], *uri, *q, *cl;
+	unsigned repeated;
 	size_t plen;
 
 	memset(r, 0, sizeof(*r));
 	r->io = *io;
-	find_params(io->envp, value);
+	find_params(io->envp, value, &repeated);
 	r->method = value[P_METHOD];
 	if (r->method == NULL)
 		r->method = "GET";
@@ -165,14 +275,9 @@ request_parse(struct request *r, const struct request_io *io,
 		return -1;
 	}
 	r->param_buf[0] = '\0';
-	r->api_key = value[P_API_KEY];
-	if ((r->api_key == NULL || *r->api_key == '\0') &&
-	    (auth = value[P_AUTHORIZATION]) != NULL)
-		r->api_key = bearer_token(r, auth);
-	/* the header of the vendor whose emergency-shutdown page (seed 003)
-	 * this API follows, so its curl examples work as written */
-	if (r->api_key == NULL || *r->api_key == '\0')
-		r->api_key = value[P_TORK_API_KEY];
+	/* X-Tork-API-Key: the header of the vendor whose emergency-shutdown
+	 * page (seed 003) this API follows, so its curl examples work */
+	find_credential(r, io->envp, value, repeated);
 	r->tenant_header = value[P_TENANT_ID];
 	r->request_id_header = value[P_REQUEST_ID];
 	r->idempotency_key = value[P_IDEMPOTENCY_KEY];

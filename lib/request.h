@@ -23,7 +23,9 @@ struct request {
 	const char *method;
 	char path[REQUEST_PATH_MAX];       /* decoded path, no query */
 	const char *query;                 /* raw query string, "" when none */
-	const char *api_key;               /* X-API-Key or Bearer credential */
+	const char *api_key;               /* X-API-Key, Bearer or X-Tork-API-Key
+	                                      credential, or NULL */
+	int credential_conflict;           /* two different credentials: 400 */
 	const char *tenant_header;         /* X-Tenant-ID or NULL */
 	const char *request_id_header;     /* X-Request-Id or NULL */
 	const char *idempotency_key;       /* Idempotency-Key or NULL */
@@ -35,12 +37,22 @@ struct request {
 	size_t body_len;
 	const char *params[REQUEST_MAX_PARAMS];  /* {name} path segments */
 	char param_buf[REQUEST_PATH_MAX];
-	char bearer_buf[512];
+	char credential_buf[512];
 	struct request_io io;
 };
 
 /* Fills method, path, query and headers from the parameters.  Returns -1
- * with a problem (400) when the path cannot be decoded. */
+ * with a problem (400) when the path cannot be decoded.
+ *
+ * The credential is read from X-API-Key, Authorization: Bearer and
+ * X-Tork-API-Key.  Exactly one may be sent: the same value in several of
+ * them (or a header repeated with the same value) is one credential; two
+ * different values set credential_conflict.  A header spelled with
+ * underscores or dots (X_API_KEY, X.API.Key) never counts: Apache drops
+ * it before the application sees it; lighttpd passes it under the same
+ * name as the real one, so its shipped conf names the credential headers
+ * that were absent in ANDON_ABSENT_HEADERS and a value under an absent
+ * header's name is ignored. */
 int request_parse(struct request *r, const struct request_io *io,
                   struct problem *p);
 /* Reads the body when there is one; 413 when it exceeds max_body. */

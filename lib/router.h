@@ -13,7 +13,9 @@ struct ctx;
 
 enum route_flags {
 	ROUTE_WRITE = 1 << 0,        /* runs in a transaction; Idempotency-Key */
-	ROUTE_RATE_LIMITED = 1 << 1, /* spends the key's admin token bucket */
+	ROUTE_RATE_LIMITED = 1 << 1, /* spends the key's and the tenant's admin
+	                                token buckets (also a body naming a
+	                                FIELD_RATE_LIMITED field) */
 	ROUTE_GATE_EXEMPT = 1 << 2,  /* reachable during any shutdown */
 	ROUTE_PUBLIC = 1 << 3,       /* no credentials needed */
 	ROUTE_TENANT_HEADER = 1 << 4,/* X-Tenant-ID required */
@@ -29,7 +31,7 @@ struct route {
 	int (*handler)(struct ctx *c);
 	unsigned scope;               /* enum scope bits, 0 = any key */
 	unsigned flags;
-	const struct body_spec *body; /* NULL: no body accepted */
+	const struct body_spec *body; /* NULL: a body is refused (400) */
 };
 
 enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };

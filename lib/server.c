@@ -123,6 +123,13 @@ authenticate(struct ctx *c, struct problem *p)
 
 	if (rt->flags & ROUTE_PUBLIC)
 		return 0;
+	if (c->req->credential_conflict) {
+		problem_set(p, 400, "conflicting_credentials",
+		    "the request carries two different credentials (X-API-Key, "
+		    "Authorization: Bearer, X-Tork-API-Key); send exactly one");
+		problem_answer(c->resp, p);
+		return -1;
+	}
 	if (apikey_authenticate(c->conf, c->req->api_key, &c->who, p) != 0) {
 		response_problem(c->resp, p);
 		if (p->status == 503)
@@ -208,39 +215,92 @@ pass_gate(struct ctx *c, struct problem *p)
 	return 0;
 }
 
+struct bucket {
+	const char *whose;       /* "key" or "tenant", for the 429 */
+	const char *id;          /* key id or tenant id */
+	const char *name;
+	unsigned per_minute, burst;
+};
+
+/*
+ * A state-changing administrative call (a route flagged ROUTE_RATE_LIMITED,
+ * or a body naming a FIELD_RATE_LIMITED field, such as a PATCH of an
+ * agent's status) needs a token in two buckets: the key's and its
+ * tenant's, so that keys minted by a key do not multiply the limit.
+ */
+static int
+admin_buckets(const struct ctx *c, struct bucket b[2])
+{
+	b[0] = (struct bucket){ "key", c->who.key_id, "admin",
+	    c->conf->rate_limit_per_minute, c->conf->rate_limit_burst };
+	b[1] = (struct bucket){ "tenant", c->who.tenant, "tenant-admin",
+	    c->conf->tenant_rate_limit_per_minute, c->conf->tenant_rate_limit_burst };
+	return 2;
+}
+
+static int
+spend_admin(struct ctx *c)
+{
+	struct bucket b[2];
+	int n = admin_buckets(c, b), rc = 0;
+
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = ratelimit_spend(c->txn, b[i].id, b[i].name, b[i].per_minute,
+		    b[i].burst);
+	return rc;
+}
+
 static int
 check_rate(struct ctx *c, struct problem *p)
 {
-	unsigned per_minute = 0, burst = 0;
-	const char *bucket = NULL;
-	int retry_after = 0;
+	struct bucket b[2];
+	int n = 0, retry_after = 0;
 	char text[16];
 
-	if (c->route->flags & ROUTE_RATE_LIMITED) {
-		per_minute = c->conf->rate_limit_per_minute;
-		burst = c->conf->rate_limit_burst;
-		bucket = "admin";
+	c->admin_call = (c->route->flags & ROUTE_RATE_LIMITED) ||
+	    (c->route->body != NULL &&
+	    body_names_flagged(c->body, c->route->body, FIELD_RATE_LIMITED));
+	if (c->admin_call) {
+		n = admin_buckets(c, b);
 	} else if (c->route->flags & ROUTE_CHECK) {
-		per_minute = c->conf->check_rate_limit_per_minute;
-		burst = per_minute;
-		bucket = "check";
+		b[0] = (struct bucket){ "key", c->who.key_id, "check",
+		    c->conf->check_rate_limit_per_minute,
+		    c->conf->check_rate_limit_per_minute };
+		n = 1;
 	}
-	if (bucket == NULL || per_minute == 0)
-		return 0;
-	if (ratelimit_check(c->who.key_id, bucket, per_minute, burst, &retry_after))
-		return 0;
-	problem_set(p, 429, "rate_limited",
-	    "rate limit of %u calls a minute exceeded for this key", per_minute);
-	response_problem(c->resp, p);
-	snprintf(text, sizeof(text), "%d", retry_after);
-	response_header(c->resp, "Retry-After", text);
-	return -1;
+	for (int i = 0; i < n; i++) {
+		if (ratelimit_check(b[i].id, b[i].name, b[i].per_minute, b[i].burst,
+		    &retry_after))
+			continue;
+		problem_set(p, 429, "rate_limited",
+		    "rate limit of %u calls a minute exceeded for this %s",
+		    b[i].per_minute, b[i].whose);
+		response_problem(c->resp, p);
+		snprintf(text, sizeof(text), "%d", retry_after);
+		response_header(c->resp, "Retry-After", text);
+		return -1;
+	}
+	return 0;
 }
 
+/* A route without a body description takes no body: one sent anyway is
+ * refused rather than ignored. */
 static int
 read_body(struct ctx *c, struct problem *p)
 {
 	if (c->route->body == NULL) {
+		if (c->req->content_length < 0 &&
+		    request_read_body(c->req, c->conf->max_body, p) != 0) {
+			response_problem(c->resp, p);
+			return -1;
+		}
+		if (c->req->content_length > 0 || c->req->body_len > 0) {
+			problem_set(p, 400, "body_not_allowed",
+			    "%s %s takes no request body", c->route->method,
+			    c->route->pattern);
+			response_problem(c->resp, p);
+			return -1;
+		}
 		c->body = json_object();
 		return 0;
 	}
@@ -300,9 +360,8 @@ run_handler(struct ctx *c)
 			if (idem)
 				rc = idem_store(c->txn, c->who.key_id, idem, fingerprint,
 				    c->resp, (c->route->flags & ROUTE_SHOWS_SECRET) != 0);
-			if (rc == 0 && (c->route->flags & ROUTE_RATE_LIMITED))
-				rc = ratelimit_spend(c->txn, c->who.key_id, "admin",
-				    c->conf->rate_limit_per_minute, c->conf->rate_limit_burst);
+			if (rc == 0 && c->admin_call)
+				rc = spend_admin(c);
 			if (rc == 0) {
 				rc = store_commit(c->txn);
 				c->txn = NULL;
@@ -399,7 +458,7 @@ handle(const struct family *f, const struct request_io *io,
 		goto send;
 	}
 	if (authenticate(&c, &p) != 0 || pass_gate(&c, &p) != 0 ||
-	    check_rate(&c, &p) != 0 || read_body(&c, &p) != 0)
+	    read_body(&c, &p) != 0 || check_rate(&c, &p) != 0)
 		goto send;
 	run_handler(&c);
 	add_warning(&c);

@@ -2,11 +2,16 @@
  * server.h - what every executable shares: the accept loop (FastCGI, or
  * one request as plain CGI), and the request pipeline every route passes:
  *
- *   route (404/405/OPTIONS) -> authenticate (401) -> X-Tenant-ID (400/403)
- *   -> scope (403) -> emergency gate (503, or a warning) -> rate limit
- *   (429) -> body limit, JSON and field table (413/400) -> Idempotency-Key
+ *   route (404/405/OPTIONS) -> authenticate (two credentials 400, 401)
+ *   -> X-Tenant-ID (400/403) -> scope (403) -> emergency gate (503, or a
+ *   warning) -> body limit, JSON and field table, or no body on a route
+ *   without one (413/400) -> rate limit (429) -> Idempotency-Key
  *   (replay/422) -> handler, in a retried transaction for writes -> commit
  *   -> audit sinks -> response with X-Request-Id.
+ *
+ * The rate limit follows the body because what a call does decides it: a
+ * body naming a FIELD_RATE_LIMITED field (an agent's status) spends the
+ * admin buckets like a ROUTE_RATE_LIMITED route.
  *
  * A family is its route table plus optional hooks; cgi-bin/<family>.c
  * holds nothing else.
@@ -37,6 +42,9 @@ struct ctx {
 	                             dry run): the transaction is aborted, no
 	                             rate-limit token is spent and no
 	                             Idempotency-Key answer is stored */
+	int admin_call;           /* a state-changing administrative call:
+	                             spends a token of the key's and of the
+	                             tenant's admin bucket when it succeeds */
 };
 
 struct family {

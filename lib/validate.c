@@ -219,6 +219,19 @@ validate_body(const json_t *body, const struct body_spec *spec,
 	return 0;
 }
 
+int
+body_names_flagged(const json_t *body, const struct body_spec *spec,
+                   unsigned flag)
+{
+	for (size_t i = 0; i < spec->count; i++) {
+		const json_t *v = json_object_get(body, spec->fields[i].name);
+
+		if ((spec->fields[i].flags & flag) && v != NULL && !json_is_null(v))
+			return 1;
+	}
+	return 0;
+}
+
 json_t *
 parse_json_body(const char *body, size_t len, struct problem *p)
 {

@@ -29,6 +29,10 @@ enum field_flags {
 	FIELD_NONEMPTY = 1 << 1,   /* strings: not empty nor only white space */
 	FIELD_NULLABLE = 1 << 2,   /* null is accepted and means "absent" */
 	FIELD_PRINTABLE = 1 << 3,  /* strings: no control characters */
+	FIELD_RATE_LIMITED = 1 << 4, /* naming it makes the call a state-changing
+	                                administrative one (router.h's
+	                                ROUTE_RATE_LIMITED), e.g. an agent's
+	                                status in a PATCH */
 };
 
 struct field_spec {
@@ -53,6 +57,9 @@ struct body_spec {
 /* 0 when body conforms; -1 with a 400 problem naming the field. */
 int validate_body(const json_t *body, const struct body_spec *spec,
                   struct problem *p);
+/* 1 when body names (not as null) a field of spec that has flag. */
+int body_names_flagged(const json_t *body, const struct body_spec *spec,
+                       unsigned flag);
 /* Number of UTF-8 code points in a valid UTF-8 string. */
 size_t utf8_length(const char *s);
 /* 1 when s is printable: no C0 controls nor DEL. */

@@ -413,13 +413,15 @@ START_TEST(request_from_parameters)
 	ck_assert_ptr_null(r.request_id_header);
 
 	/* plain CGI: path rebuilt from SCRIPT_NAME + PATH_INFO; X-API-Key
-	 * wins over Authorization; a malformed length is never "small" */
+	 * and a different Bearer conflict; a malformed length is never
+	 * "small" */
 	io.envp = cgi_env;
 	ck_assert_int_eq(request_parse(&r, &io, &p), 0);
 	ck_assert_str_eq(r.method, "GET");
 	ck_assert_str_eq(r.path, "/cgi-bin/killswitch.cgi/v1/status");
 	ck_assert_str_eq(r.query, "a=1");
 	ck_assert_str_eq(r.api_key, "andon_direct");
+	ck_assert_int_eq(r.credential_conflict, 1);
 	ck_assert_int_gt(r.content_length, 1L << 30);
 
 	io.envp = bad_env;
@@ -441,6 +443,67 @@ START_TEST(request_from_parameters)
 	ck_assert_ptr_null(r.tenant_header);
 	ck_assert_str_eq(r.request_id_header, "");
 	ck_assert_str_eq(r.method, "GET");
+}
+END_TEST
+
+/* One credential per request, whatever the headers that carry it. */
+START_TEST(request_credentials)
+{
+	static const struct {
+		const char *env[4];
+		const char *api_key;    /* NULL: none */
+		int conflict;
+	} cases[] = {
+		{ { "HTTP_X_API_KEY=k1" }, "k1", 0 },
+		{ { "HTTP_AUTHORIZATION=bearer\tk1 " }, "k1", 0 },
+		{ { "HTTP_X_TORK_API_KEY= k1" }, "k1", 0 },
+		{ { "HTTP_X_API_KEY=k1", "HTTP_AUTHORIZATION=Bearer k2" }, "k1", 1 },
+		{ { "HTTP_AUTHORIZATION=Bearer k2", "HTTP_X_TORK_API_KEY=k1" }, "k2", 1 },
+		{ { "HTTP_X_API_KEY=k1", "HTTP_X_TORK_API_KEY=k3" }, "k1", 1 },
+		/* the same key twice is one credential */
+		{ { "HTTP_X_API_KEY=k1", "HTTP_AUTHORIZATION=Bearer k1",
+		    "HTTP_X_TORK_API_KEY=k1" }, "k1", 0 },
+		/* a repeated header, joined by the server */
+		{ { "HTTP_X_API_KEY=k1, k2" }, "k1", 1 },
+		{ { "HTTP_X_API_KEY=k1, k1" }, "k1", 0 },
+		{ { "HTTP_AUTHORIZATION=Bearer k1, Bearer k2" }, "k1", 1 },
+		{ { "HTTP_X_API_KEY=,k1," }, "k1", 0 },
+		/* other schemes are not a key, nor their parameters */
+		{ { "HTTP_AUTHORIZATION=Basic Zm9v", "HTTP_X_API_KEY=k1" }, "k1", 0 },
+		{ { "HTTP_AUTHORIZATION=Digest username=\"a\", nonce=\"b\"" }, NULL, 0 },
+		{ { "HTTP_AUTHORIZATION=Bearer " }, NULL, 0 },
+		{ { "HTTP_X_API_KEY=" }, NULL, 0 },
+		/* lighttpd: "X_API_KEY" arrives as a second HTTP_X_API_KEY */
+		{ { "HTTP_X_API_KEY=k1", "HTTP_X_API_KEY=k2" }, "k1", 1 },
+		{ { "HTTP_X_API_KEY=k1", "HTTP_X_API_KEY=k1" }, "k1", 0 },
+		/* ... and alone, with its conf saying X-API-Key was not sent */
+		{ { "HTTP_X_API_KEY=k1",
+		    "ANDON_ABSENT_HEADERS=X-API-Key X-Tork-API-Key" }, NULL, 0 },
+		{ { "ANDON_ABSENT_HEADERS=x-api-key", "HTTP_X_API_KEY=k1",
+		    "HTTP_X_API_KEY=k2" }, NULL, 0 },
+		{ { "HTTP_X_API_KEY=k1", "HTTP_X_TORK_API_KEY=k2",
+		    "ANDON_ABSENT_HEADERS=X-API-Key" }, "k2", 0 },
+		{ { "HTTP_X_TORK_API_KEY=k2", "ANDON_ABSENT_HEADERS=X-Tork-API-Key",
+		    "HTTP_X_API_KEY=k1" }, "k1", 0 },
+	};
+	static struct request r;
+	struct problem p;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *env[6] = { "REQUEST_URI=/" };
+		struct request_io io = { NULL, NULL, env };
+
+		for (int j = 0; j < 4 && cases[i].env[j]; j++)
+			env[j + 1] = (char *)cases[i].env[j];
+		ck_assert_int_eq(request_parse(&r, &io, &p), 0);
+		if (cases[i].api_key == NULL)
+			ck_assert_msg(r.api_key == NULL, "case %zu: %s", i, r.api_key);
+		else
+			ck_assert_msg(r.api_key && !strcmp(r.api_key, cases[i].api_key),
+			    "case %zu: %s", i, r.api_key ? r.api_key : "(null)");
+		ck_assert_msg(r.credential_conflict == cases[i].conflict,
+		    "case %zu: conflict %d", i, r.credential_conflict);
+	}
 }
 END_TEST
 
@@ -864,6 +927,37 @@ START_TEST(validation_flags)
 }
 END_TEST
 
+/* FIELD_RATE_LIMITED: a body naming the field (not as null) is flagged;
+ * an empty description takes only an empty object. */
+START_TEST(validation_flagged_fields)
+{
+	static const struct field_spec fields[] = {
+		{ "status", FIELD_STRING, FIELD_RATE_LIMITED | FIELD_NULLABLE, 0, NULL, 0, 0 },
+		{ "note", FIELD_STRING, 0, 0, NULL, 0, 0 },
+	};
+	static const struct body_spec spec = BODY_SPEC(fields);
+	static const struct body_spec none = { NULL, 0, 0 };
+	static const char *const bodies[] = {
+		"{\"status\":\"x\"}", "{\"note\":\"n\",\"status\":\"x\"}",
+		"{\"note\":\"n\"}", "{\"status\":null}", "{}",
+	};
+	static const int flagged[] = { 1, 1, 0, 0, 0 };
+	struct problem p;
+
+	for (size_t i = 0; i < NELEM(bodies); i++) {
+		json_t *body = json_loads(bodies[i], 0, NULL);
+
+		ck_assert_msg(body_names_flagged(body, &spec, FIELD_RATE_LIMITED) ==
+		    flagged[i], "%s", bodies[i]);
+		ck_assert(!body_names_flagged(body, &spec, FIELD_PRINTABLE));
+		json_decref(body);
+	}
+	ck_assert_str_eq(verdict_spec("{}", &none, &p), "");
+	ck_assert_str_eq(verdict_spec("{\"force\":true}", &none, &p), "unknown_field");
+	ck_assert_str_eq(p.field, "force");
+}
+END_TEST
+
 START_TEST(json_body_parsing)
 {
 	static const struct {
@@ -1156,6 +1250,8 @@ START_TEST(conf_file)
 	ck_assert_uint_eq(c.argon2_t_cost, 3);
 	ck_assert_uint_eq(c.rate_limit_burst, 7);
 	ck_assert_uint_eq(c.rate_limit_per_minute, 30);   /* untouched default */
+	ck_assert_uint_eq(c.tenant_rate_limit_burst, 7);  /* follows the key's */
+	ck_assert_uint_eq(c.tenant_rate_limit_per_minute, 30);
 	ck_assert_str_eq(c.audit_jsonl, "/tmp/x.jsonl");
 	ck_assert_str_eq(c.data_dir, "/var/lib/andon");
 	ck_assert_int_eq(c.audit_syslog, 1);
@@ -1165,6 +1261,12 @@ START_TEST(conf_file)
 	ck_assert_str_eq(c.key_pepper_file, "/etc/andon/pepper");
 	ck_assert_int_eq(load_conf_text("audit_syslog = no\n", &c, err, sizeof(err)), 0);
 	ck_assert_int_eq(c.audit_syslog, 0);
+	ck_assert_int_eq(load_conf_text("rate_limit_per_minute = 5\n"
+	    "tenant_rate_limit_per_minute = 0\ntenant_rate_limit_burst = 90\n",
+	    &c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.rate_limit_per_minute, 5);
+	ck_assert_uint_eq(c.tenant_rate_limit_per_minute, 0);
+	ck_assert_uint_eq(c.tenant_rate_limit_burst, 90);
 	/* bounds are inclusive */
 	ck_assert_int_eq(load_conf_text("argon2_t_cost = 100\nargon2_t_cost = 1\n",
 	    &c, err, sizeof(err)), 0);
@@ -3060,6 +3162,7 @@ lib_suite(void)
 	tcase_add_test(tc, query_parameters);
 	tcase_add_test(tc, query_numbers);
 	tcase_add_test(tc, request_from_parameters);
+	tcase_add_test(tc, request_credentials);
 	tcase_add_test(tc, response_head_and_body);
 	tcase_add_test(tc, body_limits);
 	suite_add_tcase(s, tc);
@@ -3070,6 +3173,7 @@ lib_suite(void)
 	tcase_add_test(tc, validation_types_per_kind);
 	tcase_add_test(tc, validation_length_in_code_points);
 	tcase_add_test(tc, validation_flags);
+	tcase_add_test(tc, validation_flagged_fields);
 	tcase_add_test(tc, json_body_parsing);
 	suite_add_tcase(s, tc);
 
