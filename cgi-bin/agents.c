@@ -233,9 +233,18 @@ update_agent(struct ctx *c)
 {
 	struct problem p;
 	json_t *agent;
-	int rc = path_agent(c, DB_RMW, &agent);
+	int rc;
 
-	if (rc != 0 || agent == NULL)
+	/* a status change suspends or reactivates: it needs the scope of
+	 * /suspend, not only agents:write (limit by what the call does) */
+	if (json_object_get(c->body, "status") != NULL &&
+	    !(c->who.scopes & SCOPE_AGENTS_SUSPEND)) {
+		response_error(c->resp, 403, "insufficient_scope",
+		    "the API key lacks the scope agents:suspend this call needs "
+		    "(a PATCH of status suspends or reactivates)");
+		return 0;
+	}
+	if ((rc = path_agent(c, DB_RMW, &agent)) != 0 || agent == NULL)
 		return rc;
 	rc = agent_update(c->txn, &c->who, agent, c->body, &p);
 	if (rc == 0) {

@@ -220,6 +220,27 @@ patch_limit() {
 	check_status 400 "a refused body answers 400, not 429"
 }
 
+# A PATCH of status suspends or reactivates: agents:write alone is not enough.
+patch_scope() {
+	local writer
+	register scoped
+	create_key writer '["agents:write","agents:read"]'
+	writer=$NEW_KEY
+	KEY=$writer agents PATCH "/v1/agents/$AGENT_ID" '{"status":"suspended"}'
+	check_problem 403 insufficient_scope "PATCH status without agents:suspend"
+	check_json '.detail | test("agents:suspend")' true "403 names agents:suspend"
+	KEY=$writer agents PATCH "/v1/agents/$AGENT_ID" '{"description":"fine"}'
+	check_status 200 "PATCH of the description with agents:write"
+	agents POST "/v1/agents/$AGENT_ID/suspend" '{"reason":"operator"}'
+	check_status 200 "an operator suspends it"
+	KEY=$writer agents PATCH "/v1/agents/$AGENT_ID" '{"status":"active"}'
+	check_problem 403 insufficient_scope "agents:write cannot undo the suspension"
+	agents GET "/v1/agents/$AGENT_ID"
+	check_json '[.status, .description]' '["suspended","fine"]' "the refused PATCH stored nothing"
+	agents PATCH "/v1/agents/$AGENT_ID" '{"status":"active"}'
+	check_status 200 "a key with agents:suspend reactivates it"
+}
+
 # kills N KEY...: N kills by each key in turn, of targets t-1, t-2, ...;
 # sets CODES to their statuses
 kills() {
@@ -271,6 +292,7 @@ tenant_conf() {
 
 for_each_server credentials
 for_each_server bodies
+for_each_server patch_scope
 LIMIT="rate_limit_per_minute=1 rate_limit_burst=3"
 CONF_OVERRIDES=$LIMIT for_each_server patch_limit
 CONF_OVERRIDES=$LIMIT for_each_server tenant_limit
