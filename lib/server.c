@@ -442,23 +442,32 @@ cgi_write(void *ctx, const char *buf, size_t len)
 	fflush(stdout);
 }
 
+/*
+ * After every answer and when idle: the family's tick each time (it writes
+ * what it deferred, see intervention.h), the maintenance (checkpoint, log
+ * removal, failchk) about once a second, busy or not.
+ */
 static void
 tick(const struct family *f, int force)
 {
 	int64_t now = clock_now_ms();
+	int due = force || now - last_tick >= TICK_MS;
 
-	if (!force && now - last_tick < TICK_MS)
+	if (!due && f->tick == NULL)
 		return;
-	last_tick = now;
-	/* another process is stuck: leave, so it can recover alone */
-	if (envlock_recovery_requested()) {
-		log_notice("a forced recovery was asked for: exiting");
-		_exit(0);
+	if (due) {
+		last_tick = now;
+		/* another process is stuck: leave, so it can recover alone */
+		if (envlock_recovery_requested()) {
+			log_notice("a forced recovery was asked for: exiting");
+			_exit(0);
+		}
 	}
 	watchdog_arm(conf.watchdog_seconds);
 	if (f->tick)
 		f->tick(&conf);
-	store_maintain(conf.checkpoint_kbytes, conf.checkpoint_minutes);
+	if (due)
+		store_maintain(conf.checkpoint_kbytes, conf.checkpoint_minutes);
 	watchdog_disarm();
 }
 
