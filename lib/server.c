@@ -253,8 +253,13 @@ read_body(struct ctx *c, struct problem *p)
 	return 0;
 }
 
-/* Runs the handler, in a transaction for writes, retrying the whole of it
- * on deadlock, lock timeout or a recovered environment. */
+/*
+ * Runs the handler, in a write transaction for writes (store.h: writers
+ * queue on one lock taken first), retrying the whole of it on deadlock,
+ * lock timeout or a recovered environment, at once: the next attempt
+ * waits in the lock manager, not in a sleep.  A write request answers
+ * only once what it wrote, or read (a replay, a refusal), is on disk.
+ */
 static void
 run_handler(struct ctx *c)
 {
@@ -272,7 +277,7 @@ run_handler(struct ctx *c)
 		audit_discard_pending();
 		c->txn = NULL;
 		c->no_effect = 0;
-		if (write && (rc = store_begin(&c->txn)) != 0)
+		if (write && (rc = store_begin_write(&c->txn)) != 0)
 			goto retry;
 		if (write && idem) {
 			rc = idem_lookup(c->txn, c->who.key_id, idem, fingerprint,
@@ -282,6 +287,8 @@ run_handler(struct ctx *c)
 			if (seen != IDEM_NEW) {
 				store_abort(c->txn);
 				c->txn = NULL;
+				if ((rc = store_sync()) != 0)
+					break;
 				if (seen == IDEM_MISMATCH)
 					response_error(c->resp, 422, "idempotency_key_reused",
 					    "Idempotency-Key was already used with another request");
@@ -295,6 +302,8 @@ run_handler(struct ctx *c)
 				store_abort(c->txn);
 				c->txn = NULL;
 				audit_discard_pending();
+				if ((rc = store_sync()) != 0)
+					break;
 				return;
 			}
 			if (idem)
@@ -324,8 +333,6 @@ retry:
 			rc = DB_RUNRECOVERY;
 		if (rc == DB_RUNRECOVERY)
 			store_reopen();
-		else
-			usleep((useconds_t)(500 + 500 * (attempt % 10)));
 	}
 	log_error("%s %s failed: %s", c->req->method, c->req->path,
 	    rc > 0 ? strerror(rc) : db_strerror(rc));
