@@ -15,7 +15,7 @@
 #include "store.h"
 #include "tlog.h"
 
-#define META_AUDIT_HEAD "audit_head"
+#define META_AUDIT_HEAD STORE_AUDIT_HEAD
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 static json_t *pending;          /* events of the open transaction */

@@ -12,18 +12,30 @@
 #include "intervention.h"
 #include "store.h"
 
-#define SLOTS 256
+#define SLOTS 1024
+
+/* Slots seen for the first time are written at most this often (after the
+ * answer, see intervention_flush()), in one transaction. */
+#define FRESH_EVERY_MS 20
 
 struct slot {
 	char key[STORE_KEY_MAX];    /* aggregation key, "" when free */
 	uint64_t hash;              /* SipHash of key, compared first */
 	json_t *item;               /* what to merge: fields and count */
 	long pending;               /* occurrences not yet written */
+	int stored;                 /* written at least once */
 	int64_t first_ms, last_ms, used_ms;
 };
 
+/* New slots opened per kill switch since the last periodic flush. */
+struct opened {
+	char ks_id[65];             /* "" when free */
+	unsigned count;
+};
+
 static struct slot slots[SLOTS];
-static int64_t last_flush;
+static struct opened opened[SLOTS];
+static int64_t last_flush, last_fresh_flush;
 static unsigned char hash_key[crypto_shorthash_KEYBYTES];
 static int hash_key_ready;
 
@@ -67,6 +79,7 @@ aggregation_key(char *buf, size_t len, const char *tenant, const json_t *item)
 	    or_empty(json_string_value(json_object_get(item, "run_id"))),
 	    or_empty(json_string_value(json_object_get(item, "mission_id"))),
 	    or_empty(json_string_value(json_object_get(item, "action_name"))),
+	    json_is_true(json_object_get(item, "overflow")) ? "overflow" : NULL,
 	    NULL);
 }
 
@@ -129,8 +142,9 @@ intervention_merge(DB_TXN *txn, const char *tenant, json_t *item,
 	return rc;
 }
 
-struct flush_job {
-	struct slot *only;   /* one slot, or NULL for every pending slot */
+enum flush_what {
+	FLUSH_ALL,           /* every slot with something pending */
+	FLUSH_FRESH          /* the slots never written yet */
 };
 
 static int
@@ -154,69 +168,118 @@ write_slot(DB_TXN *txn, struct slot *s)
 }
 
 static int
+wanted(enum flush_what what, const struct slot *s)
+{
+	return s->key[0] != '\0' && s->pending > 0 &&
+	    (what == FLUSH_ALL || !s->stored);
+}
+
+static int
 flush_txn(DB_TXN *txn, void *arg)
 {
-	struct flush_job *job = arg;
+	const enum flush_what *what = arg;
 	int rc;
 
-	if (job->only)
-		return write_slot(txn, job->only);
 	for (int i = 0; i < SLOTS; i++)
-		if (slots[i].key[0] && slots[i].pending > 0 &&
-		    (rc = write_slot(txn, &slots[i])) != 0)
+		if (wanted(*what, &slots[i]) && (rc = write_slot(txn, &slots[i])) != 0)
 			return rc;
 	return 0;
 }
 
-static void
-mark_written(struct slot *only)
+/* Writes the slots in one transaction; 0 when written. */
+static int
+flush_slots(enum flush_what what)
 {
+	int any = 0;
+
+	for (int i = 0; i < SLOTS && !any; i++)
+		any = wanted(what, &slots[i]);
+	if (!any)
+		return 0;
+	if (store_run(flush_txn, &what) != 0) {
+		log_error("interventions could not be written; will retry");
+		return -1;
+	}
 	for (int i = 0; i < SLOTS; i++) {
 		struct slot *s = &slots[i];
 
-		if (only && s != only)
-			continue;
-		if (s->key[0] && s->pending > 0) {
+		if (wanted(what, s)) {
 			s->pending = 0;
+			s->stored = 1;
 			s->first_ms = s->last_ms;
 		}
 	}
+	return 0;
 }
 
 void
 intervention_flush(int force, unsigned every_ms)
 {
-	struct flush_job job = { NULL };
 	int64_t now = clock_now_ms();
-	int any = 0;
 
-	if (!force && now - last_flush < (int64_t)every_ms)
+	if (force || now - last_flush >= (int64_t)every_ms) {
+		last_flush = last_fresh_flush = now;
+		/* a new interval: each kill switch may open new slots again */
+		if (flush_slots(FLUSH_ALL) == 0)
+			memset(opened, 0, sizeof(opened));
 		return;
-	for (int i = 0; i < SLOTS && !any; i++)
-		any = slots[i].key[0] && slots[i].pending > 0;
-	last_flush = now;
-	if (!any)
-		return;
-	if (store_run(flush_txn, &job) == 0)
-		mark_written(NULL);
-	else
-		log_error("interventions could not be written; will retry");
+	}
+	if (now - last_fresh_flush >= FRESH_EVERY_MS) {
+		last_fresh_flush = now;
+		flush_slots(FLUSH_FRESH);
+	}
+}
+
+/*
+ * Counts a new slot for the kill switch; 0 when it has opened
+ * INTERVENTION_NEW_PER_SWITCH already in this interval (or the table of
+ * switches is full): the occurrence goes to the switch's overflow slot.
+ */
+static int
+may_open(const char *ks_id)
+{
+	struct opened *free_entry = NULL;
+
+	if (strlen(ks_id) >= sizeof(opened[0].ks_id))
+		return 0;
+	for (int i = 0; i < SLOTS; i++) {
+		if (opened[i].ks_id[0] == '\0') {
+			if (free_entry == NULL)
+				free_entry = &opened[i];
+			continue;
+		}
+		if (strcmp(opened[i].ks_id, ks_id) != 0)
+			continue;
+		if (opened[i].count >= INTERVENTION_NEW_PER_SWITCH)
+			return 0;
+		opened[i].count++;
+		return 1;
+	}
+	if (free_entry == NULL)
+		return 0;
+	snprintf(free_entry->ks_id, sizeof(free_entry->ks_id), "%s", ks_id);
+	free_entry->count = 1;
+	return 1;
 }
 
 static struct slot *
-find_slot(const char *key, int *fresh)
+lookup_slot(const char *key, uint64_t hash)
 {
-	struct slot *victim = NULL;
-	uint64_t hash = slot_hash(key);
-
-	*fresh = 0;
-	for (int i = 0; i < SLOTS; i++) {
+	for (int i = 0; i < SLOTS; i++)
 		if (slots[i].hash == hash && slots[i].key[0] &&
 		    !strcmp(slots[i].key, key))
 			return &slots[i];
-		if (slots[i].key[0] == '\0' && victim == NULL)
+	return NULL;
+}
+
+static struct slot *
+new_slot(const char *key, uint64_t hash)
+{
+	struct slot *victim = NULL;
+
+	for (int i = 0; i < SLOTS && victim == NULL; i++)
+		if (slots[i].key[0] == '\0')
 			victim = &slots[i];
-	}
 	if (victim == NULL) {
 		/* evict the least recently used slot that has nothing pending */
 		for (int i = 0; i < SLOTS; i++)
@@ -225,44 +288,69 @@ find_slot(const char *key, int *fresh)
 				victim = &slots[i];
 	}
 	if (victim == NULL) {
-		intervention_flush(1, 0);
+		/* every slot pending (many kill switches hammered at once):
+		 * write them now, in this check, rather than drop any */
+		if (flush_slots(FLUSH_ALL) != 0)
+			return NULL;
 		victim = &slots[0];
 	}
 	json_decref(victim->item);
 	memset(victim, 0, sizeof(*victim));
 	snprintf(victim->key, sizeof(victim->key), "%s", key);
 	victim->hash = hash;
-	*fresh = 1;
 	return victim;
+}
+
+/* The slot key of a blocked check: the same fields, in the same order, as
+ * aggregation_key(); the overflow slot has only the kill switch. */
+static int
+blocked_key(char *buf, size_t len, const struct blocked_check *b,
+            const char *ks_id, int overflow)
+{
+	if (overflow)
+		return store_key(buf, len, b->tenant, "hard_block", "blocked",
+		    ks_id, "", "", "", "", "overflow", NULL);
+	return store_key(buf, len, b->tenant, "hard_block", "blocked",
+	    ks_id, or_empty(b->agent_id), or_empty(b->run_id),
+	    or_empty(b->mission_id), or_empty(b->action), NULL);
 }
 
 void
 intervention_blocked(const struct blocked_check *b)
 {
 	const json_t *ks = b->kill_switch;
-	const char *ks_id = json_string_value(json_object_get(ks, "id"));
+	const char *ks_id = or_empty(json_string_value(json_object_get(ks, "id")));
 	char key[STORE_KEY_MAX];
 	struct slot *s;
 	int64_t now = clock_now_ms();
-	int fresh;
+	int overflow = 0;
+	uint64_t hash;
 
-	/* the same fields, in the same order, as aggregation_key() */
-	if (store_key(key, sizeof(key), b->tenant, "hard_block", "blocked",
-	    or_empty(ks_id), or_empty(b->agent_id), or_empty(b->run_id),
-	    or_empty(b->mission_id), or_empty(b->action), NULL) < 0)
+	if (blocked_key(key, sizeof(key), b, ks_id, 0) < 0)
 		return;
-	s = find_slot(key, &fresh);
-	if (fresh) {
+	hash = slot_hash(key);
+	if ((s = lookup_slot(key, hash)) == NULL && !may_open(ks_id)) {
+		overflow = 1;
+		if (blocked_key(key, sizeof(key), b, ks_id, 1) < 0)
+			return;
+		hash = slot_hash(key);
+		s = lookup_slot(key, hash);
+	}
+	if (s == NULL) {
+		if ((s = new_slot(key, hash)) == NULL)
+			return;
 		s->item = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
 		    "type", "hard_block", "outcome", "blocked",
-		    "action_name", json_str_or_null_(b->action),
-		    "agent_id", json_str_or_null_(b->agent_id),
-		    "run_id", json_str_or_null_(b->run_id),
-		    "mission_id", json_str_or_null_(b->mission_id),
+		    "action_name", json_str_or_null_(overflow ? NULL : b->action),
+		    "agent_id", json_str_or_null_(overflow ? NULL : b->agent_id),
+		    "run_id", json_str_or_null_(overflow ? NULL : b->run_id),
+		    "mission_id", json_str_or_null_(overflow ? NULL : b->mission_id),
 		    "reason", json_incref(json_object_get(ks, "reason")),
 		    "killed_by", json_incref(json_object_get(ks, "killed_by")),
 		    "kill_switch_id", json_incref(json_object_get(ks, "id")),
 		    "organization_id", b->tenant);
+		if (s->item != NULL && overflow)
+			json_object_set_new(s->item, "overflow", json_true());
 		if (s->item == NULL) {
 			s->key[0] = '\0';
 			return;
@@ -273,11 +361,4 @@ intervention_blocked(const struct blocked_check *b)
 	s->pending++;
 	s->last_ms = now;
 	s->used_ms = now;
-	if (fresh) {
-		/* the first occurrence is written at once */
-		struct flush_job job = { s };
-
-		if (store_run(flush_txn, &job) == 0)
-			mark_written(s);
-	}
 }

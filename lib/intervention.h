@@ -1,14 +1,21 @@
 /*
  * intervention.h - HARD_BLOCK interventions recorded by killed checks.
  *
- * A killed agent hammering check must not cost a write per call, so each
- * process aggregates: the first blocked check of a given (kill switch,
- * agent, run, mission, action) is written at once, so it is visible
- * immediately; later ones only bump a counter in memory, and the counters
- * are written together, in one transaction, at most every
- * intervention_flush_ms (on the next request or the idle tick).  One stored
- * intervention per aggregation key carries count, first_seen and timestamp
- * (the last time seen).
+ * A killed agent hammering check must not cost a write per call, and no
+ * check waits on a durable write: each process counts blocked checks in
+ * memory, one slot per (kill switch, agent, run, mission, action).  The
+ * slots are written after answers, never in one: the slots seen for the
+ * first time at most every 20 ms, in one transaction, so a new intervention
+ * shows within moments; every pending count, together, at most every
+ * intervention_flush_ms.  One stored intervention per aggregation key
+ * carries count, first_seen and timestamp (the last time seen).
+ *
+ * A killed agent sending a new action or run_id on every check would open
+ * a slot (and a stored intervention) per call: each kill switch opens at
+ * most INTERVENTION_NEW_PER_SWITCH new slots per process and flush
+ * interval; further new combinations are counted in the switch's overflow
+ * slot (stored with "overflow": true and null action_name, agent_id,
+ * run_id and mission_id), never dropped.
  */
 #ifndef ANDON_INTERVENTION_H
 #define ANDON_INTERVENTION_H
@@ -23,8 +30,12 @@ struct blocked_check {
 	const char *agent_id, *run_id, *mission_id, *action;
 };
 
+#define INTERVENTION_NEW_PER_SWITCH 16
+
 void intervention_blocked(const struct blocked_check *b);
-/* Writes the pending counters when due (force: now). */
+/* Writes the pending counters when due (force: now), and the new slots
+ * when FRESH_EVERY_MS passed; cheap when nothing is due.  Call it after
+ * the answer is sent. */
 void intervention_flush(int force, unsigned every_ms);
 /* Adds count occurrences to the stored intervention for the key;
  * creates it when new.  Used by the flush and by POST batches. */

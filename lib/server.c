@@ -313,8 +313,13 @@ read_body(struct ctx *c, struct problem *p)
 	return 0;
 }
 
-/* Runs the handler, in a transaction for writes, retrying the whole of it
- * on deadlock, lock timeout or a recovered environment. */
+/*
+ * Runs the handler, in a write transaction for writes (store.h: writers
+ * queue on one lock taken first), retrying the whole of it on deadlock,
+ * lock timeout or a recovered environment, at once: the next attempt
+ * waits in the lock manager, not in a sleep.  A write request answers
+ * only once what it wrote, or read (a replay, a refusal), is on disk.
+ */
 static void
 run_handler(struct ctx *c)
 {
@@ -332,7 +337,7 @@ run_handler(struct ctx *c)
 		audit_discard_pending();
 		c->txn = NULL;
 		c->no_effect = 0;
-		if (write && (rc = store_begin(&c->txn)) != 0)
+		if (write && (rc = store_begin_write(&c->txn)) != 0)
 			goto retry;
 		if (write && idem) {
 			rc = idem_lookup(c->txn, c->who.key_id, idem, fingerprint,
@@ -342,6 +347,8 @@ run_handler(struct ctx *c)
 			if (seen != IDEM_NEW) {
 				store_abort(c->txn);
 				c->txn = NULL;
+				if ((rc = store_sync()) != 0)
+					break;
 				if (seen == IDEM_MISMATCH)
 					response_error(c->resp, 422, "idempotency_key_reused",
 					    "Idempotency-Key was already used with another request");
@@ -355,6 +362,8 @@ run_handler(struct ctx *c)
 				store_abort(c->txn);
 				c->txn = NULL;
 				audit_discard_pending();
+				if ((rc = store_sync()) != 0)
+					break;
 				return;
 			}
 			if (idem)
@@ -383,8 +392,6 @@ retry:
 			rc = DB_RUNRECOVERY;
 		if (rc == DB_RUNRECOVERY)
 			store_reopen();
-		else
-			usleep((useconds_t)(500 + 500 * (attempt % 10)));
 	}
 	log_error("%s %s failed: %s", c->req->method, c->req->path,
 	    rc > 0 ? strerror(rc) : db_strerror(rc));
@@ -501,23 +508,32 @@ cgi_write(void *ctx, const char *buf, size_t len)
 	fflush(stdout);
 }
 
+/*
+ * After every answer and when idle: the family's tick each time (it writes
+ * what it deferred, see intervention.h), the maintenance (checkpoint, log
+ * removal, failchk) about once a second, busy or not.
+ */
 static void
 tick(const struct family *f, int force)
 {
 	int64_t now = clock_now_ms();
+	int due = force || now - last_tick >= TICK_MS;
 
-	if (!force && now - last_tick < TICK_MS)
+	if (!due && f->tick == NULL)
 		return;
-	last_tick = now;
-	/* another process is stuck: leave, so it can recover alone */
-	if (envlock_recovery_requested()) {
-		log_notice("a forced recovery was asked for: exiting");
-		_exit(0);
+	if (due) {
+		last_tick = now;
+		/* another process is stuck: leave, so it can recover alone */
+		if (envlock_recovery_requested()) {
+			log_notice("a forced recovery was asked for: exiting");
+			_exit(0);
+		}
 	}
 	watchdog_arm(conf.watchdog_seconds);
 	if (f->tick)
 		f->tick(&conf);
-	store_maintain(conf.checkpoint_kbytes, conf.checkpoint_minutes);
+	if (due)
+		store_maintain(conf.checkpoint_kbytes, conf.checkpoint_minutes);
 	watchdog_disarm();
 }
 

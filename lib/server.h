@@ -52,7 +52,8 @@ struct family {
 	const struct route *routes;
 	size_t route_count;
 	int (*init)(const struct conf *conf);  /* after the store opens */
-	void (*tick)(const struct conf *conf); /* about once a second */
+	void (*tick)(const struct conf *conf); /* after every answer, and
+	                                          about once a second idle */
 	void (*finish)(void);                  /* before exit */
 };
 

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "envlock.h"
@@ -371,10 +370,63 @@ store_begin(DB_TXN **txn)
 	return env->txn_begin(env, NULL, txn, 0);
 }
 
+/*
+ * Writers collide on the pages every write touches: the audit head, the
+ * transparency-log nodes, the rate-limit bucket, the active summaries.
+ * Taken in whatever order each handler reaches them, two writers each held
+ * one and wanted the other's: a deadlock, or a lock timeout, undone and
+ * retried after a sleep.  So every write transaction first takes the write
+ * lock on the audit head's page (a DB_RMW read: nothing is copied), which
+ * every audited write takes anyway: the writers queue there, blocked in
+ * the lock manager and granted in turn, and hold nothing else while they
+ * wait.  The queue moves as fast as a transaction runs, since the commit
+ * releases the locks before its log flush (store_commit()).
+ */
+int
+store_begin_write(DB_TXN **txn)
+{
+	DBT k, v;
+	int rc;
+
+	if ((rc = store_begin(txn)) != 0)
+		return rc;
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.data = (void *)STORE_AUDIT_HEAD;
+	k.size = (u_int32_t)strlen(STORE_AUDIT_HEAD);
+	v.flags = DB_DBT_PARTIAL;
+	rc = tables[T_META]->get(tables[T_META], *txn, &k, &v, DB_RMW);
+	if (rc == 0 || rc == DB_NOTFOUND)
+		return 0;
+	store_abort(*txn);
+	*txn = NULL;
+	return rc;
+}
+
+/*
+ * Group commit with early lock release: the commit writes its record to
+ * the log buffer without waiting for the disk (DB_TXN_NOSYNC) and so
+ * releases its locks at once; then the log is flushed (log_flush(NULL):
+ * every record so far), and only then does the caller answer.  Writers
+ * that commit while a flush runs share the next one.  A transaction that
+ * read what this one wrote commits after it in the log, so its own flush
+ * covers this commit too: nothing acknowledged is lost, and nothing is
+ * acknowledged that depends on a commit not yet on disk.
+ */
 int
 store_commit(DB_TXN *txn)
 {
-	return txn->commit(txn, 0);
+	int rc;
+
+	if ((rc = txn->commit(txn, DB_TXN_NOSYNC)) != 0)
+		return rc;
+	return store_sync();
+}
+
+int
+store_sync(void)
+{
+	return env != NULL ? env->log_flush(env, NULL) : 0;
 }
 
 void
@@ -390,11 +442,14 @@ store_retryable(int rc)
 	    rc == DB_RUNRECOVERY || rc == DB_REP_HANDLE_DEAD;
 }
 
+/*
+ * Before a retry: a lock that timed out may be a killed process's
+ * (failchk releases it), a broken environment is reopened.  No sleep: the
+ * next attempt waits in the lock manager, behind the writers before it.
+ */
 static void
-recover_from(int rc, int attempt)
+recover_from(int rc)
 {
-	struct timespec pause = { 0, (long)(1 + attempt % 8) * 1000000L };
-
 	if (rc == DB_LOCK_NOTGRANTED) {
 		/* a lock timed out: perhaps its holder was killed */
 		if (run_failchk() == DB_RUNRECOVERY)
@@ -402,8 +457,6 @@ recover_from(int rc, int attempt)
 	}
 	if (rc == DB_RUNRECOVERY || rc == DB_REP_HANDLE_DEAD)
 		store_reopen();
-	else
-		nanosleep(&pause, NULL);
 }
 
 int
@@ -416,10 +469,10 @@ store_run(int (*fn)(DB_TXN *txn, void *arg), void *arg)
 
 		if (env == NULL && store_reopen() != 0)
 			return DB_RUNRECOVERY;
-		if ((rc = store_begin(&txn)) != 0) {
+		if ((rc = store_begin_write(&txn)) != 0) {
 			if (!store_retryable(rc))
 				return rc;
-			recover_from(rc, attempt);
+			recover_from(rc);
 			continue;
 		}
 		rc = fn(txn, arg);
@@ -432,7 +485,7 @@ store_run(int (*fn)(DB_TXN *txn, void *arg), void *arg)
 		}
 		if (rc == 0 || !store_retryable(rc))
 			return rc;
-		recover_from(rc, attempt);
+		recover_from(rc);
 	}
 	return rc;
 }

@@ -64,9 +64,23 @@ int store_reopen(void);
 DB_ENV *store_env(void);
 const char *store_home(void);
 
+/* The key of the audit chain's head in T_META (audit.c). */
+#define STORE_AUDIT_HEAD "audit_head"
+
 int store_begin(DB_TXN **txn);
+/*
+ * A write transaction: begins, then takes the write lock every write
+ * transaction takes first, so writers queue on it in one order and never
+ * meet halfway in the pages they share (store.c).
+ */
+int store_begin_write(DB_TXN **txn);
+/* Commits; returns once the commit is on disk (store.c: the locks are
+ * released before, the caller waits for the log flush after). */
 int store_commit(DB_TXN *txn);
 void store_abort(DB_TXN *txn);
+/* Returns once everything logged so far, by any process, is on disk: what
+ * a write request read (a replay, a 409) is durable before it answers. */
+int store_sync(void);
 int store_retryable(int rc);
 
 /* Runs fn inside a transaction, retrying the whole of it on deadlock, lock

@@ -1515,6 +1515,45 @@ START_TEST(store_survives_reopen)
 }
 END_TEST
 
+/*
+ * Every write transaction takes the audit head's lock first, so a second
+ * writer queues on it (here: a transaction that may not wait is refused
+ * it) until the first commits; the commit returns with the log on disk.
+ */
+START_TEST(store_writers_queue_on_one_lock)
+{
+	DB_ENV *env = store_env();
+	DB_LOG_STAT *ls;
+	DB_TXN *first, *second;
+	void *val;
+	size_t vlen;
+	int rc;
+
+	ck_assert_int_eq(store_begin_write(&first), 0);
+	ck_assert_int_eq(store_put(first, T_TENANTS, "org_q", 5, "{}", 2, 0), 0);
+	/* another table, another page: not the queue */
+	ck_assert_int_eq(env->txn_begin(env, NULL, &second, DB_TXN_NOWAIT), 0);
+	ck_assert_int_eq(store_put(second, T_APIKEYS, "k", 1, "{}", 2, 0), 0);
+	rc = store_get(second, T_META, STORE_AUDIT_HEAD, strlen(STORE_AUDIT_HEAD),
+	    &val, &vlen, DB_RMW);
+	ck_assert_msg(rc == DB_LOCK_DEADLOCK || rc == DB_LOCK_NOTGRANTED,
+	    "the second writer was not queued: %s", db_strerror(rc));
+	store_abort(second);
+	ck_assert_int_eq(store_commit(first), 0);
+	ck_assert_int_eq(env->log_stat(env, &ls, 0), 0);
+	ck_assert_uint_eq(ls->st_disk_file, ls->st_cur_file);
+	ck_assert_uint_eq(ls->st_disk_offset, ls->st_cur_offset);
+	free(ls);
+	/* free again: the next writer gets it at once */
+	ck_assert_int_eq(env->txn_begin(env, NULL, &second, DB_TXN_NOWAIT), 0);
+	rc = store_get(second, T_META, STORE_AUDIT_HEAD, strlen(STORE_AUDIT_HEAD),
+	    &val, &vlen, DB_RMW);
+	ck_assert_int_eq(rc, DB_NOTFOUND);
+	store_abort(second);
+	ck_assert_int_eq(store_exists(NULL, T_TENANTS, "org_q", 5), 0);
+}
+END_TEST
+
 START_TEST(store_scans_stay_in_their_prefix)
 {
 	struct seen s;
@@ -3199,6 +3238,7 @@ lib_suite(void)
 	tcase_add_test(tc, store_keys);
 	tcase_add_test(tc, store_put_get_and_transactions);
 	tcase_add_test(tc, store_survives_reopen);
+	tcase_add_test(tc, store_writers_queue_on_one_lock);
 	tcase_add_test(tc, store_scans_stay_in_their_prefix);
 	tcase_add_test(tc, store_reverse_scan_after_ff);
 	suite_add_tcase(s, tc);
