@@ -337,8 +337,21 @@ function wireKillDialog() {
 	});
 }
 
+/* In a dialog, Enter submits from a reason box too (Shift+Enter is a new
+ * line): every dialog acts on Enter and closes on Escape. */
+function enterSubmits(e) {
+	if (e.key !== 'Enter' || e.shiftKey || e.isComposing || e.target.tagName !== 'TEXTAREA')
+		return;
+	const form = e.target.form;
+	if (form && form.closest('dialog')) {
+		e.preventDefault();
+		form.requestSubmit();
+	}
+}
+
 function boot() {
 	whenUnauthorized((reason) => signOut(reason));
+	document.addEventListener('keydown', enterSubmits);
 	wireKillDialog();
 	$('sign-out').addEventListener('click', () => signOut(''));
 	document.addEventListener('click', (e) => {

@@ -75,7 +75,7 @@ export function table(caption, headers, rows) {
 		h('table', {},
 			h('caption', {}, caption),
 			h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))),
-			h('tbody', {}, rows.length ? rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c))))
+			h('tbody', {}, rows.length ? rows.map((r) => h('tr', {}, r.map((c, i) => h('td', { 'data-label': headers[i] }, c))))
 				: h('tr', {}, h('td', { colspan: headers.length, class: 'empty' }, 'None.')))));
 }
 

@@ -101,10 +101,10 @@ async function main() {
 		if (m.type() !== 'error')
 			return;
 		/* Chromium logs every refused fetch; the refusals the test provokes
-		 * (401 at sign-in, 404 of a missing page or audit route, 409, 503)
+		 * (401 at sign-in, 403 of a narrow key, 404 of a missing page or audit route, 409, 503)
 		 * are answers, not console errors of the page's own. */
 		const url = m.location().url || '';
-		if (/^Failed to load resource: the server responded with a status of (401|404|409|503)/.test(m.text()) &&
+		if (/^Failed to load resource: the server responded with a status of (401|403|404|409|503)/.test(m.text()) &&
 		    url.startsWith(BASE))
 			return;
 		problems.push('console error: ' + m.text() + ' at ' + url);
@@ -408,10 +408,73 @@ async function main() {
 	await shoot(page, 'kill-dialog');
 	await page.keyboard.press('Escape');
 
+	/* --- suspend and reactivate from the agent page --- */
+	const sus = await mk('suspend-me');
+	await visit(page, '/agents/' + sus.id, 'suspend-me');
+	await page.getByRole('button', { name: 'Suspend…' }).click();
+	await page.locator('#confirm-ok').click();
+	await page.locator('#confirm-status.error', { hasText: 'Give a reason' }).waitFor();
+	ok(true, 'a suspend needs a reason');
+	await page.locator('#confirm-dialog').getByLabel('Reason').fill('looks odd');
+	await page.keyboard.press('Enter');
+	await page.locator('#flash', { hasText: 'Suspended suspend-me' }).waitFor({ timeout: 10000 });
+	ok((await rest('GET', '/v1/agents/' + sus.id)).data.status === 'suspended', 'suspend from the console (Enter submits)');
+	await page.locator('main .badge', { hasText: 'suspended' }).waitFor();
+	await page.getByRole('button', { name: 'Reactivate…' }).click();
+	await page.locator('#confirm-ok').click();
+	await page.locator('#flash', { hasText: 'Reactivated suspend-me' }).waitFor({ timeout: 10000 });
+	ok((await rest('GET', '/v1/agents/' + sus.id)).data.status === 'active', 'reactivate from the console');
+
+	/* --- a network failure is said as such --- */
+	await visit(page, '/kill-switch', 'Kill switch');
+	await page.route('**/api/v1/kill-switch/check?**', (route) => route.abort('connectionrefused'));
+	await page.locator('main form.card').nth(0).getByLabel('Target id').fill('anything');
+	await page.locator('main form.card').nth(0).getByRole('button', { name: 'Check target' }).click();
+	await page.locator('main .status.error', { hasText: 'Network failure' }).waitFor();
+	ok(true, 'a network failure is said as such');
+	await page.unroute('**/api/v1/kill-switch/check?**');
+	/* the aborted fetch logs a net:: error of its own: not the page's */
+	for (let i = problems.length - 1; i >= 0; i--)
+		if (/ERR_CONNECTION_REFUSED|ERR_FAILED/.test(problems[i]) && problems[i].includes('/api/v1/kill-switch/check'))
+			problems.splice(i, 1);
+
+	/* --- dark colour scheme: axe and screenshots --- */
+	await page.emulateMedia({ colorScheme: 'dark' });
+	for (const [name, path, heading] of PAGES) {
+		await visit(page, path, heading);
+		await axe(page, name + ' (dark)');
+		await shoot(page, name + '-dark');
+	}
+	await page.emulateMedia({ colorScheme: 'light' });
+
 	/* --- sign-out forgets the key --- */
 	await page.getByRole('button', { name: 'Sign out' }).click();
 	await page.getByLabel('API key').waitFor();
 	ok(await page.evaluate(() => sessionStorage.length) === 0, 'sign-out forgets the key');
+
+	/* --- a key without killswitch:write: the 403 names the scope --- */
+	const narrow = await must('POST', '/v1/api-keys', { name: 'watcher', scopes: ['killswitch:check', 'shutdown:read'] }, 201);
+	await page.getByLabel('API key').fill(narrow.key);
+	await page.getByRole('button', { name: 'Sign in' }).click();
+	await page.locator('#who', { hasText: 'watcher' }).waitFor();
+	await page.locator('#nav').getByRole('link', { name: 'Kill switch' }).click();
+	await page.locator('main h1', { hasText: 'Kill switch' }).waitFor();
+	ok(await page.evaluate(() => location.pathname) === '/kill-switch', 'the nav moves between pages without a reload');
+	await page.keyboard.press('k');
+	await page.locator('#kill-id').fill('forbidden-target');
+	await page.keyboard.press('Enter');
+	await page.locator('#kill-status.error').waitFor();
+	ok(/killswitch:write/.test(await page.locator('#kill-status').textContent()), 'a 403 says which scope is missing',
+	    await page.locator('#kill-status').textContent());
+	await page.keyboard.press('Escape');
+
+	/* --- the key revoked mid-session: back to sign-in with the reason --- */
+	await must('DELETE', '/v1/api-keys/' + narrow.id, undefined, 200);
+	await page.locator('main form.card').nth(0).getByLabel('Target id').fill('anything');
+	await page.locator('main form.card').nth(0).getByRole('button', { name: 'Check target' }).click();
+	await page.getByLabel('API key').waitFor({ timeout: 10000 });
+	await page.locator('main .status.error', { hasText: 'Signed out' }).waitFor();
+	ok(await page.evaluate(() => sessionStorage.length) === 0, 'a 401 returns to sign-in with the reason');
 
 	ok(alerts === 0, 'no script dialog ever opened (XSS)', alerts + ' dialogs');
 	ok(problems.length === 0, 'no console error, page error or CSP violation', problems.join(' | '));
