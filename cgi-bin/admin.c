@@ -163,6 +163,34 @@ list_keys(struct ctx *c)
 	return 0;
 }
 
+/*
+ * GET /v1/api-keys/self: who is signed in (the console's header).  Any
+ * valid key reads its own record, without hash or verifier, with its
+ * tenant and the scopes it effectively holds ("*" spelled out).
+ */
+static int
+self_key(struct ctx *c)
+{
+	json_t *rec, *pub, *held = json_array();
+	int rc;
+
+	if (held == NULL)
+		return ENOMEM;
+	if ((rc = store_get_json(NULL, T_APIKEYS, c->who.key_id, &rec, 0)) != 0) {
+		json_decref(held);
+		return rc;
+	}
+	pub = apikey_public(rec);
+	json_decref(rec);
+	for (unsigned bit = 1; bit <= SCOPE_PLATFORM_ADMIN; bit <<= 1)
+		if (c->who.scopes & bit)
+			json_array_append_new(held, json_string(scope_name(bit)));
+	json_object_set_new(pub, "tenant", json_string(c->who.tenant));
+	json_object_set_new(pub, "effective_scopes", held);
+	response_json(c->resp, 200, pub);
+	return 0;
+}
+
 static int
 revoke_key(struct ctx *c)
 {
@@ -286,6 +314,7 @@ static const struct route routes[] = {
 	{ "POST", "/v1/api-keys", create_key, SCOPE_KEYS_ADMIN,
 	  ROUTE_WRITE | ROUTE_RATE_LIMITED | ROUTE_SHOWS_SECRET, &key_body },
 	{ "GET", "/v1/api-keys", list_keys, SCOPE_KEYS_ADMIN, 0, NULL },
+	{ "GET", "/v1/api-keys/self", self_key, 0, ROUTE_GATE_EXEMPT, NULL },
 	{ "DELETE", "/v1/api-keys/{id}", revoke_key, SCOPE_KEYS_ADMIN,
 	  ROUTE_WRITE | ROUTE_RATE_LIMITED | ROUTE_GATE_EXEMPT, NULL },
 	{ "GET", "/healthz", health, 0, ROUTE_PUBLIC | ROUTE_GATE_EXEMPT, NULL },
