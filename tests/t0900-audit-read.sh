@@ -297,6 +297,27 @@ print(json.dumps(e))
 	check "the whole trail still verifies" ctl verify
 }
 
+# Reads are exempt from the emergency gate: an investigation goes on
+# while everything else is halted.
+under_shutdown() {
+	local id
+	api POST /v1/emergency-shutdown '{"severity":4,"scope":"org","reason":"halt"}' \
+		-H "X-Tenant-ID: $TENANT"
+	check_status 201 "a severity-4 shutdown"
+	id=$(jq -r .shutdown_id <<<"$BODY")
+	api GET /v1/api-keys
+	check_status 503 "a non-exempt read is halted"
+	api GET "$EVENTS?type=shutdown.activated&limit=1"
+	check_status 200 "the audit events still answer"
+	check_json '.data[0].data.severity' 4 "and show the shutdown"
+	export_to halted.ndjson "?type=shutdown.*"
+	check_status 200 "an export still answers"
+	api GET "$EVENTS/$(jq -r '.data[0].id' "$DATA/all.json")"
+	check_status 200 "one event still answers"
+	api POST "/v1/emergency-shutdown/$id/resolve" '{"reason":"done"}' -H "X-Tenant-ID: $TENANT"
+	check_status 200 "resolve the shutdown"
+}
+
 audit_reads() {
 	seed
 	listing
@@ -304,6 +325,7 @@ audit_reads() {
 	bad_parameters
 	ndjson
 	canonical_form
+	under_shutdown
 }
 
 for_each_server audit_reads
