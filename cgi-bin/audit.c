@@ -198,8 +198,12 @@ known_params(struct ctx *c)
 		int i;
 
 		if (len > 0) {
-			if (url_decode(q, nlen, name, sizeof(name), 1) < 0)
-				return bad_param(c, "query", "the %s string is malformed%s", "");
+			/* a name is echoed only when it is a plain word */
+			if (url_decode(q, nlen, name, sizeof(name), 1) < 0 || name[0] == '\0' ||
+			    strspn(name, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(name))
+				return bad_param(c, "query", "the %s string holds a malformed "
+				    "parameter name%s", "");
 			for (i = 0; event_params[i] && strcmp(event_params[i], name); i++)
 				;
 			if (event_params[i] == NULL)

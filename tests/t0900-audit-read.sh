@@ -168,6 +168,7 @@ bad_parameters() {
 	bad_query 'after_seq=-5' after_seq
 	bad_query 'tpye=killswitch.activated' tpye
 	bad_query 'type=a&type=b' type
+	bad_query 'a%20b=1' query
 	bad_query "target_id=$(printf 'x%.0s' {1..300})" target_id
 	bad_query "actor=$(printf 'y%.0s' {1..300})" actor
 }
