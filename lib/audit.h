@@ -5,6 +5,8 @@
  *
  * hash = hex(SHA-256(canonical JSON of the event without "hash")), where the
  * event carries prev_hash; the leaf is the canonical JSON with "hash".
+ * The canonical form is RFC 8785's (events carry "canon": "jcs"), or for
+ * events written before that marker jansson's sorted dump (tlog.h).
  * Events reach syslog / the JSON-lines file only after their commit.
  */
 #ifndef ANDON_AUDIT_H
@@ -37,6 +39,32 @@ int audit_head(DB_TXN *txn, uint64_t *seq, char *hash, size_t hashlen);
 int audit_event_hash_ok(const json_t *event);
 /* Reads event number seq (1-based). */
 int audit_get(DB_TXN *txn, uint64_t seq, json_t **event);
+
+/*
+ * Reads.  A query walks the tenant's index (T_AUDIT_TENANT), whose value
+ * holds what the filters read, so it costs in proportion to the tenant's
+ * events, whatever the other tenants wrote, and reads only the events it
+ * answers with.
+ */
+struct audit_filter {
+	const char *tenant;
+	const char *type;          /* NULL: any; "a.b" exactly; "a.*": "a." prefix */
+	const char *target_id;     /* NULL or exactly */
+	const char *actor;         /* NULL or the key id, key name or operator id */
+	int64_t since_ms, until_ms;/* inclusive bounds on "at" */
+	uint64_t after_seq;        /* only later events (0: all) */
+	int newest_first;          /* descending seq, else ascending */
+};
+/* Gets each matching seq; returns 0 to go on, 1 to stop, else an error. */
+typedef int (*audit_match_fn)(void *arg, uint64_t seq);
+int audit_query(const struct audit_filter *f, audit_match_fn fn, void *arg);
+/* The stored text of event seq into *buf (*cap bytes, grown as needed; the
+ * caller frees it), not NUL-terminated: an export reads without an
+ * allocation per event. */
+int audit_get_text(uint64_t seq, char **buf, size_t *cap, size_t *len);
+/* The tenant's event by id: 0, DB_NOTFOUND (also another tenant's) or a
+ * DB error. */
+int audit_find(const char *tenant, const char *id, json_t **event);
 
 /* After a commit: send the events of the transaction to the SIEM sinks.
  * After an abort: forget them. */

@@ -21,35 +21,45 @@ put(struct writer *w, const char *s, size_t n)
 	w->len += n;
 }
 
+size_t
+jsonout_escape(unsigned char c, const char hex[16], char esc[6])
+{
+	if (c >= 0x20 && c != '"' && c != '\\')
+		return 0;
+	esc[0] = '\\';
+	switch (c) {
+	case '"':  esc[1] = '"'; return 2;
+	case '\\': esc[1] = '\\'; return 2;
+	case '\b': esc[1] = 'b'; return 2;
+	case '\f': esc[1] = 'f'; return 2;
+	case '\n': esc[1] = 'n'; return 2;
+	case '\r': esc[1] = 'r'; return 2;
+	case '\t': esc[1] = 't'; return 2;
+	default:
+		memcpy(esc + 1, "u00", 3);
+		esc[4] = hex[c >> 4];
+		esc[5] = hex[c & 0xf];
+		return 6;
+	}
+}
+
 /* A string as jansson escapes it: quote, backslash and control characters
  * (the common ones by name, the others as \u00XX, upper-case hex); UTF-8
  * and DEL as they are. */
 static void
 put_string(struct writer *w, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	size_t run = 0;
 
 	put(w, "\"", 1);
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf] };
-		size_t esclen = 6;
+		char esc[6];
+		size_t esclen = jsonout_escape((unsigned char)s[i], JSONOUT_HEX_UPPER, esc);
 
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (esclen == 0)
 			continue;
 		put(w, s + run, i - run);
 		run = i + 1;
-		switch (c) {
-		case '"':  esc[1] = '"'; esclen = 2; break;
-		case '\\': esc[1] = '\\'; esclen = 2; break;
-		case '\b': esc[1] = 'b'; esclen = 2; break;
-		case '\f': esc[1] = 'f'; esclen = 2; break;
-		case '\n': esc[1] = 'n'; esclen = 2; break;
-		case '\r': esc[1] = 'r'; esclen = 2; break;
-		case '\t': esc[1] = 't'; esclen = 2; break;
-		default: break;
-		}
 		put(w, esc, esclen);
 	}
 	put(w, s + run, n - run);

@@ -27,4 +27,14 @@
  */
 size_t jsonout_compact(const json_t *json, char *buf, size_t size);
 
+/*
+ * The escape of byte c inside a JSON string, as jansson and RFC 8785 both
+ * write it: '"', '\\' and the C0 controls (\b \f \n \r \t by name, the
+ * others as \u00XX with the digits of hex), into esc; its length, or 0
+ * when c stands as it is (UTF-8 and DEL included).
+ */
+#define JSONOUT_HEX_UPPER "0123456789ABCDEF"   /* jansson */
+#define JSONOUT_HEX_LOWER "0123456789abcdef"   /* RFC 8785 */
+size_t jsonout_escape(unsigned char c, const char hex[16], char esc[6]);
+
 #endif

@@ -14,20 +14,32 @@ response_init(struct response *r)
 	r->status = 200;
 }
 
-void
-response_reset(struct response *r)
+/* Drops whatever body r had. */
+static void
+drop_body(struct response *r)
 {
 	json_decref(r->json);
 	free(r->raw);
+	if (r->stream_free)
+		r->stream_free(r->stream_arg);
+	r->json = NULL;
+	r->raw = NULL;
+	r->stream = NULL;
+	r->stream_arg = NULL;
+	r->stream_free = NULL;
+}
+
+void
+response_reset(struct response *r)
+{
+	drop_body(r);
 	response_init(r);
 }
 
 void
 response_json(struct response *r, int status, json_t *body)
 {
-	json_decref(r->json);
-	free(r->raw);
-	r->raw = NULL;
+	drop_body(r);
 	r->status = status;
 	r->json = body;
 	r->content_type = "application/json";
@@ -37,13 +49,24 @@ void
 response_raw(struct response *r, int status, const char *content_type,
              char *body, size_t len)
 {
-	json_decref(r->json);
-	free(r->raw);
-	r->json = NULL;
+	drop_body(r);
 	r->status = status;
 	r->raw = body;
 	r->raw_len = len;
 	r->content_type = content_type;
+}
+
+void
+response_stream(struct response *r, int status, const char *content_type,
+                int (*stream)(void *arg, response_write_fn write, void *sink),
+                void *arg, void (*free_arg)(void *arg))
+{
+	drop_body(r);
+	r->status = status;
+	r->content_type = content_type;
+	r->stream = stream;
+	r->stream_arg = arg;
+	r->stream_free = free_arg;
 }
 
 void
@@ -150,13 +173,15 @@ response_serialise(struct response *r, const char *request_id, int head_only,
 	put_number(head, sizeof(head), &hlen, (size_t)r->status);
 	put(head, sizeof(head), &hlen, " ");
 	put(head, sizeof(head), &hlen, http_reason(r->status));
-	put(head, sizeof(head), &hlen, "\r\nContent-Length: ");
-	put_number(head, sizeof(head), &hlen, blen);
+	if (r->stream == NULL) {
+		put(head, sizeof(head), &hlen, "\r\nContent-Length: ");
+		put_number(head, sizeof(head), &hlen, blen);
+	}
 	put(head, sizeof(head), &hlen, "\r\nX-Request-Id: ");
 	put(head, sizeof(head), &hlen, request_id);
 	put(head, sizeof(head), &hlen, "\r\nCache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n");
-	if (body != NULL || r->content_type != NULL) {
+	if (body != NULL || r->stream != NULL || r->content_type != NULL) {
 		put(head, sizeof(head), &hlen, "Content-Type: ");
 		put(head, sizeof(head), &hlen,
 		    r->content_type ? r->content_type : "application/json");

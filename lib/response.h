@@ -9,6 +9,9 @@
 #include <jansson.h>
 #include "problem.h"
 
+/* Writes len bytes of a streamed body; 0, or -1 when the client is gone. */
+typedef int (*response_write_fn)(void *sink, const char *buf, size_t len);
+
 struct response {
 	int status;
 	char headers[2048];     /* "Name: value\r\n" lines */
@@ -17,6 +20,12 @@ struct response {
 	char *raw;              /* owned, malloc'd */
 	size_t raw_len;
 	const char *content_type;
+	/* A body written while it is produced (NDJSON exports): sent after
+	 * the head, which then has no Content-Length; stream() writes through
+	 * write(sink, ...) and returns 0, or -1 when it stopped early. */
+	int (*stream)(void *arg, response_write_fn write, void *sink);
+	void *stream_arg;
+	void (*stream_free)(void *arg);
 };
 
 void response_init(struct response *r);
@@ -25,6 +34,10 @@ void response_reset(struct response *r);
 void response_json(struct response *r, int status, json_t *body);
 void response_raw(struct response *r, int status, const char *content_type,
                   char *body, size_t len);
+/* Takes ownership of arg (freed by free_arg, which may be NULL). */
+void response_stream(struct response *r, int status, const char *content_type,
+                     int (*stream)(void *arg, response_write_fn write, void *sink),
+                     void *arg, void (*free_arg)(void *arg));
 void response_problem(struct response *r, const struct problem *p);
 /* Shortcut: fills a problem and answers it. */
 void response_error(struct response *r, int status, const char *code,
@@ -32,7 +45,8 @@ void response_error(struct response *r, int status, const char *code,
 /* Adds a header; silently refuses CR/LF in either part. */
 void response_header(struct response *r, const char *name, const char *value);
 /* Serialises status line, headers and body into a malloc'd buffer.
- * With head_only the body is left out but Content-Length kept. */
+ * With head_only the body is left out but Content-Length kept.  A
+ * streamed response gives its head only. */
 char *response_serialise(struct response *r, const char *request_id,
                          int head_only, size_t *len);
 

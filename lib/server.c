@@ -416,9 +416,25 @@ add_warning(struct ctx *c)
 		    "severity", 3, "reason", c->gate.reason));
 }
 
+/* Where a streamed body goes: the connection, the watchdog re-armed at
+ * every write (an export lasts as long as it has events to send). */
+struct sink {
+	int (*write_out)(void *ctx, const char *buf, size_t len);
+	void *out;
+};
+
+static int
+sink_write(void *ctx, const char *buf, size_t len)
+{
+	struct sink *s = ctx;
+
+	watchdog_arm(conf.watchdog_seconds);
+	return s->write_out(s->out, buf, len);
+}
+
 static void
 handle(const struct family *f, const struct request_io *io,
-       void (*write_out)(void *ctx, const char *buf, size_t len), void *out)
+       int (*write_out)(void *ctx, const char *buf, size_t len), void *out)
 {
 	struct request req;
 	struct response resp;
@@ -426,6 +442,7 @@ handle(const struct family *f, const struct request_io *io,
 	struct ctx c;
 	char rid[80], allow[128], *text;
 	size_t len = 0;
+	int head_only;
 	enum route_match m;
 
 	response_init(&resp);
@@ -471,8 +488,13 @@ handle(const struct family *f, const struct request_io *io,
 	add_warning(&c);
 send:
 	request_id(&req, rid);
-	if ((text = response_serialise(&resp, rid, !strcmp(req.method ? req.method : "", "HEAD"), &len)) != NULL)
-		write_out(out, text, len);
+	head_only = !strcmp(req.method ? req.method : "", "HEAD");
+	if ((text = response_serialise(&resp, rid, head_only, &len)) != NULL &&
+	    write_out(out, text, len) == 0 && resp.stream && !head_only) {
+		struct sink sink = { write_out, out };
+
+		resp.stream(resp.stream_arg, sink_write, &sink);
+	}
 	free(text);
 	json_decref(c.body);
 	response_reset(&resp);
@@ -487,10 +509,10 @@ fcgi_read(void *ctx, char *buf, size_t len)
 	return FCGX_GetStr(buf, (int)(len > 1 << 30 ? 1 << 30 : len), ctx);
 }
 
-static void
+static int
 fcgi_write(void *ctx, const char *buf, size_t len)
 {
-	FCGX_PutStr(buf, (int)len, ctx);
+	return FCGX_PutStr(buf, (int)len, ctx) == (int)len ? 0 : -1;
 }
 
 static long
@@ -500,12 +522,13 @@ cgi_read(void *ctx, char *buf, size_t len)
 	return (long)fread(buf, 1, len, stdin);
 }
 
-static void
+static int
 cgi_write(void *ctx, const char *buf, size_t len)
 {
 	(void)ctx;
-	fwrite(buf, 1, len, stdout);
-	fflush(stdout);
+	if (fwrite(buf, 1, len, stdout) != len)
+		return -1;
+	return fflush(stdout) == 0 ? 0 : -1;
 }
 
 /*

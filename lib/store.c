@@ -39,6 +39,7 @@ static const char *const table_files[T_COUNT] = {
 	[T_INTV_INDEX] = "intv_index.db",
 	[T_AUDIT] = "audit.db",
 	[T_AUDIT_TENANT] = "audit_tenant.db",
+	[T_AUDIT_IDS] = "audit_ids.db",
 	[T_TLOG] = "tlog.db",
 	[T_IDEMPOTENCY] = "idempotency.db",
 	[T_RATELIMIT] = "ratelimit.db",
@@ -532,6 +533,38 @@ store_get(DB_TXN *txn, enum store_table t, const void *key, size_t klen,
 }
 
 int
+store_get_buf(DB_TXN *txn, enum store_table t, const void *key, size_t klen,
+              void **buf, size_t *cap, size_t *vlen)
+{
+	DBT k, v;
+	int rc;
+
+	for (;;) {
+		memset(&k, 0, sizeof(k));
+		memset(&v, 0, sizeof(v));
+		k.data = (void *)key;
+		k.size = (u_int32_t)klen;
+		v.flags = DB_DBT_USERMEM;
+		v.data = *buf;
+		v.ulen = (u_int32_t)*cap;
+		rc = tables[t]->get(tables[t], txn, &k, &v, 0);
+		if (rc == DB_BUFFER_SMALL) {
+			size_t want = v.size + 256;
+			void *grown = realloc(*buf, want);
+
+			if (grown == NULL)
+				return ENOMEM;
+			*buf = grown;
+			*cap = want;
+			continue;
+		}
+		if (rc == 0)
+			*vlen = v.size;
+		return rc;
+	}
+}
+
+int
 store_get_json(DB_TXN *txn, enum store_table t, const char *key,
                json_t **out, uint32_t flags)
 {
@@ -668,9 +701,29 @@ seek_last(DBC *cur, DBT *k, DBT *v, const void *prefix, size_t plen)
 	return cur->get(cur, k, v, DB_PREV);
 }
 
+/* Position on the last key <= start (within prefix, checked by the
+ * caller). */
+static int
+seek_at_or_before(DBC *cur, DBT *k, DBT *v, const void *start, size_t slen)
+{
+	int rc;
+
+	k->data = (void *)start;
+	k->size = (u_int32_t)slen;
+	rc = cur->get(cur, k, v, DB_SET_RANGE);
+	if (rc == DB_NOTFOUND)
+		return cur->get(cur, k, v, DB_LAST);
+	if (rc != 0)
+		return rc;
+	if (k->size == slen && memcmp(k->data, start, slen) == 0)
+		return 0;
+	return cur->get(cur, k, v, DB_PREV);
+}
+
 int
-store_scan(DB_TXN *txn, enum store_table t, const void *prefix, size_t plen,
-           int reverse, store_scan_fn fn, void *arg)
+store_scan_from(DB_TXN *txn, enum store_table t, const void *prefix,
+                size_t plen, const void *start, size_t slen, int reverse,
+                store_scan_fn fn, void *arg)
 {
 	DBC *cur;
 	DBT k, v;
@@ -680,12 +733,18 @@ store_scan(DB_TXN *txn, enum store_table t, const void *prefix, size_t plen,
 		return rc;
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
-	if (reverse) {
+	if (reverse && start != NULL) {
+		rc = seek_at_or_before(cur, &k, &v, start, slen);
+	} else if (reverse) {
 		rc = seek_last(cur, &k, &v, prefix, plen);
 	} else {
-		k.data = (void *)prefix;
-		k.size = (u_int32_t)plen;
-		rc = plen ? cur->get(cur, &k, &v, DB_SET_RANGE)
+		if (start == NULL) {
+			start = prefix;
+			slen = plen;
+		}
+		k.data = (void *)start;
+		k.size = (u_int32_t)slen;
+		rc = slen ? cur->get(cur, &k, &v, DB_SET_RANGE)
 		          : cur->get(cur, &k, &v, DB_FIRST);
 	}
 	while (rc == 0 && has_prefix(&k, prefix, plen)) {
@@ -697,6 +756,13 @@ store_scan(DB_TXN *txn, enum store_table t, const void *prefix, size_t plen,
 	if (stop < 0 || stop > 1)
 		return stop;
 	return rc == DB_NOTFOUND ? 0 : rc;
+}
+
+int
+store_scan(DB_TXN *txn, enum store_table t, const void *prefix, size_t plen,
+           int reverse, store_scan_fn fn, void *arg)
+{
+	return store_scan_from(txn, t, prefix, plen, NULL, 0, reverse, fn, arg);
 }
 
 int

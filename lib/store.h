@@ -37,7 +37,10 @@ enum store_table {
 	T_INTERVENTIONS,  /* tenant SEP intervention id -> record */
 	T_INTV_INDEX,     /* tenant SEP aggregation key -> intervention id */
 	T_AUDIT,          /* seq (8 bytes big-endian) -> event */
-	T_AUDIT_TENANT,   /* tenant SEP seq -> "" */
+	T_AUDIT_TENANT,   /* tenant SEP seq (8 bytes BE) -> what the audit
+	                     query filters on (audit.c), "" for events
+	                     written before it was kept */
+	T_AUDIT_IDS,      /* event id -> seq (8 bytes BE) */
 	T_TLOG,           /* level (1 byte) index (8 bytes BE) -> 32-byte hash */
 	T_IDEMPOTENCY,    /* key id SEP Idempotency-Key -> stored response */
 	T_RATELIMIT,      /* key id SEP bucket -> {tokens, at} */
@@ -91,6 +94,11 @@ int store_run(int (*fn)(DB_TXN *txn, void *arg), void *arg);
 /* Gets return 0, DB_NOTFOUND or another DB error; values are malloc'd. */
 int store_get(DB_TXN *txn, enum store_table t, const void *key, size_t klen,
               void **val, size_t *vlen, uint32_t flags);
+/* Into *buf (*cap bytes, grown with realloc when short): a loop of reads
+ * (an export) without an allocation each.  Bypasses the read cache: for
+ * tables no counter watches. */
+int store_get_buf(DB_TXN *txn, enum store_table t, const void *key, size_t klen,
+                  void **buf, size_t *cap, size_t *vlen);
 /* Outside any transaction: the parsed record, shared with later reads of
  * the same stored bytes (jsoncache.h): read it, never modify it, decref it.
  * For hot read paths (the check, introspection).  0, DB_NOTFOUND (also
@@ -112,6 +120,11 @@ typedef int (*store_scan_fn)(void *arg, const void *key, size_t klen,
                              const void *val, size_t vlen);
 int store_scan(DB_TXN *txn, enum store_table t, const void *prefix,
                size_t plen, int reverse, store_scan_fn fn, void *arg);
+/* The same from start (a key within prefix) on: the first key >= start,
+ * or in reverse the last key <= start.  A NULL start is store_scan. */
+int store_scan_from(DB_TXN *txn, enum store_table t, const void *prefix,
+                    size_t plen, const void *start, size_t slen, int reverse,
+                    store_scan_fn fn, void *arg);
 
 /* Number of records in a table (walks the tree: for metrics, not for
  * request paths). */

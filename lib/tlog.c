@@ -9,6 +9,7 @@
 
 #include "audit.h"
 #include "clock.h"
+#include "jcs.h"
 #include "store.h"
 #include "tlog.h"
 
@@ -228,7 +229,14 @@ tlog_parse_receipt_id(const char *id, uint64_t *leaf_index)
 char *
 tlog_canonical(const json_t *event)
 {
-	return json_dumps(event, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	const json_t *canon = json_object_get(event, "canon");
+
+	/* events written before the marker: jansson's own sorted dump */
+	if (canon == NULL)
+		return json_dumps(event, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	if (json_is_string(canon) && !strcmp(json_string_value(canon), TLOG_CANON_JCS))
+		return jcs_dump(event, NULL);
+	return NULL;
 }
 
 static int
@@ -280,7 +288,7 @@ tlog_verify_receipt(const json_t *receipt, const unsigned char pk[32],
 	    b64_decode(json_object_get(sth, "signature"), sig, sizeof(sig)) != 0)
 		return reject(why, whylen, "the signed tree head is malformed");
 	if ((canon = tlog_canonical(json_object_get(receipt, "event"))) == NULL)
-		return reject(why, whylen, "out of memory");
+		return reject(why, whylen, "the event's canonical form is unknown or it cannot be written");
 	merkle_leaf_hash(canon, strlen(canon), leaf);
 	free(canon);
 	if (!merkle_verify_inclusion(leaf, (uint64_t)index, (uint64_t)size, proof,

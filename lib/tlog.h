@@ -42,7 +42,14 @@ int tlog_node(void *arg, unsigned level, uint64_t index, merkle_hash out);
  * valid; else 0 and a reason. */
 int tlog_verify_receipt(const json_t *receipt, const unsigned char pk[32],
                         char *why, size_t whylen);
-/* Canonical bytes of an event: sorted keys, compact. malloc'd. */
+/*
+ * The canonical bytes of an event, which its hash and its leaf cover
+ * (malloc'd): RFC 8785 (jcs.h) for an event marked "canon": "jcs" (every
+ * event written since the marker), else, for the events written before
+ * it, jansson's compact dump with sorted keys and every non-ASCII
+ * character as \uXXXX.  NULL for an unknown marker or out of memory.
+ */
+#define TLOG_CANON_JCS "jcs"
 char *tlog_canonical(const json_t *event);
 
 #endif

@@ -8,6 +8,7 @@
  * test to the next.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include "generation.h"
 #include "idempotency.h"
 #include "ids.h"
+#include "jcs.h"
 #include "jsoncache.h"
 #include "jsonout.h"
 #include "merkle.h"
@@ -1942,6 +1944,97 @@ START_TEST(apikey_argon2_budget)
 END_TEST
 
 /*
+ * jcs: RFC 8785's own examples
+ */
+static void
+jcs_is(const char *input, const char *want)
+{
+	json_error_t err;
+	json_t *v = json_loads(input, JSON_DECODE_ANY, &err);
+	char *text;
+
+	ck_assert_msg(v != NULL, "%s: %s", input, err.text);
+	text = jcs_dump(v, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_str_eq(text, want);
+	free(text);
+	json_decref(v);
+}
+
+START_TEST(jcs_writes_rfc8785_examples)
+{
+	/* section 3.2.2: the sample input and its canonical form */
+	jcs_is("{\"numbers\": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],"
+	    " \"string\": \"\\u20ac$\\u000F\\u000aA'\\u0042\\u0022\\u005c\\\\\\\"\\/\","
+	    " \"literals\": [null, true, false]}",
+	    "{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,4.5,0.002,1e-27],"
+	    "\"string\":\"\u20ac$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}");
+	/* section 3.2.3: members sorted by UTF-16 code units, so the emoji
+	 * (a surrogate pair) sorts before U+FB33 */
+	jcs_is("{\"\\u20ac\": \"Euro Sign\", \"\\r\": \"Carriage Return\","
+	    " \"\\ufb33\": \"Hebrew Letter Dalet With Dagesh\", \"1\": \"One\","
+	    " \"\\ud83d\\ude00\": \"Emoji: Grinning Face\", \"\\u0080\": \"Control\","
+	    " \"\\u00f6\": \"Latin Small Letter O With Diaeresis\"}",
+	    "{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\xc2\x80\":\"Control\","
+	    "\"\u00f6\":\"Latin Small Letter O With Diaeresis\",\"\u20ac\":\"Euro Sign\","
+	    "\"\U0001F600\":\"Emoji: Grinning Face\",\"\ufb33\":\"Hebrew Letter Dalet With Dagesh\"}");
+	/* nested objects sorted too; DEL and non-ASCII as they are; every
+	 * control character escaped, lower-case hex */
+	jcs_is("{\"b\": {\"z\": 1, \"a\": [{\"y\": 2, \"x\": 3}]}, \"a\": \"\\u007f\\u001f\\b\"}",
+	    "{\"a\":\"\x7f\\u001f\\b\",\"b\":{\"a\":[{\"x\":3,\"y\":2}],\"z\":1}}");
+	jcs_is("\"Drained \\u20ac3k \\u2014 \\u00fcber limit\"",
+	    "\"Drained \u20ac3k \u2014 \u00fcber limit\"");
+	/* integers are the doubles they denote */
+	jcs_is("[9007199254740993, -0, 0.0, 1.0, 100, 1e21, 1e20]",
+	    "[9007199254740992,0,0,1,100,1e+21,100000000000000000000]");
+}
+END_TEST
+
+START_TEST(jcs_numbers_as_ecmascript)
+{
+	/* RFC 8785 appendix B */
+	static const struct { uint64_t bits; const char *text; } cases[] = {
+		{ 0x0000000000000000ULL, "0" },
+		{ 0x8000000000000000ULL, "0" },
+		{ 0x0000000000000001ULL, "5e-324" },
+		{ 0x8000000000000001ULL, "-5e-324" },
+		{ 0x7fefffffffffffffULL, "1.7976931348623157e+308" },
+		{ 0xffefffffffffffffULL, "-1.7976931348623157e+308" },
+		{ 0x4340000000000000ULL, "9007199254740992" },
+		{ 0xc340000000000000ULL, "-9007199254740992" },
+		{ 0x4430000000000000ULL, "295147905179352830000" },
+		{ 0x44b52d02c7e14af5ULL, "9.999999999999997e+22" },
+		{ 0x44b52d02c7e14af6ULL, "1e+23" },
+		{ 0x44b52d02c7e14af7ULL, "1.0000000000000001e+23" },
+		{ 0x444b1ae4d6e2ef4eULL, "999999999999999700000" },
+		{ 0x444b1ae4d6e2ef4fULL, "999999999999999900000" },
+		{ 0x444b1ae4d6e2ef50ULL, "1e+21" },
+		{ 0x3eb0c6f7a0b5ed8cULL, "9.999999999999997e-7" },
+		{ 0x3eb0c6f7a0b5ed8dULL, "0.000001" },
+		{ 0x41b3de4355555553ULL, "333333333.3333332" },
+		{ 0x41b3de4355555554ULL, "333333333.33333325" },
+		{ 0x41b3de4355555555ULL, "333333333.3333333" },
+		{ 0x41b3de4355555556ULL, "333333333.3333334" },
+		{ 0x41b3de4355555557ULL, "333333333.33333343" },
+		{ 0xbecbf647612f3696ULL, "-0.0000033333333333333333" },
+		{ 0x43143ff3c1cb0959ULL, "1424953923781206.2" },
+	};
+	char out[40];
+	double d;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memcpy(&d, &cases[i].bits, sizeof(d));
+		ck_assert_uint_eq(jcs_number(d, out, sizeof(out)), strlen(cases[i].text));
+		ck_assert_str_eq(out, cases[i].text);
+	}
+	/* NaN and infinities have no JSON form */
+	ck_assert_uint_eq(jcs_number(NAN, out, sizeof(out)), 0);
+	ck_assert_uint_eq(jcs_number(-INFINITY, out, sizeof(out)), 0);
+}
+END_TEST
+
+
+/*
  * audit
  */
 static int
@@ -2171,6 +2264,120 @@ START_TEST(audit_event_hash_checks)
 		ck_assert(!audit_event_hash_ok(event));
 	}
 	json_decref(event);
+}
+END_TEST
+
+static int
+collect_seq(void *arg, uint64_t seq)
+{
+	json_array_append_new(arg, json_integer((json_int_t)seq));
+	return 0;
+}
+
+/* The seqs a query finds, as a compact JSON array. */
+static char *
+query_seqs(const char *tenant, const char *type, const char *target, int newest_first,
+           uint64_t after)
+{
+	struct audit_filter f = { tenant, type, target, NULL, INT64_MIN, INT64_MAX,
+	    after, newest_first };
+	json_t *seqs = json_array();
+	char *text;
+
+	ck_assert_int_eq(audit_query(&f, collect_seq, seqs), 0);
+	text = json_dumps(seqs, JSON_COMPACT);
+	json_decref(seqs);
+	return text;
+}
+
+START_TEST(audit_queries_walk_the_tenant_index)
+{
+	char key[64], id[64], *text;
+	json_t *event, *found;
+	int klen;
+
+	append_n(6);   /* org_b: 1 3 5, org_a: 2 4 6; targets t-0 .. t-5 */
+	text = query_seqs("org_a", NULL, NULL, 0, 0);
+	ck_assert_str_eq(text, "[2,4,6]");
+	free(text);
+	text = query_seqs("org_a", NULL, NULL, 1, 0);
+	ck_assert_str_eq(text, "[6,4,2]");
+	free(text);
+	text = query_seqs("org_a", NULL, NULL, 1, 2);
+	ck_assert_str_eq(text, "[6,4]");
+	free(text);
+	text = query_seqs("org_b", "killswitch.*", "t-2", 0, 0);
+	ck_assert_str_eq(text, "[3]");
+	free(text);
+	text = query_seqs("org_b", "killswitch", NULL, 0, 0);
+	ck_assert_str_eq(text, "[]");
+	free(text);
+	text = query_seqs("org_c", NULL, NULL, 0, 0);
+	ck_assert_str_eq(text, "[]");
+	free(text);
+
+	/* by id, in its own tenant only */
+	ck_assert_int_eq(audit_get(NULL, 4, &event), 0);
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(event, "id")));
+	json_decref(event);
+	ck_assert_int_eq(audit_find("org_a", id, &found), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(found, "seq")), 4);
+	json_decref(found);
+	ck_assert_int_eq(audit_find("org_b", id, &found), DB_NOTFOUND);
+	ck_assert_int_eq(audit_find("org_a", "evt_nothing", &found), DB_NOTFOUND);
+	/* events indexed before the summaries and the id index: the first
+	 * ones of the tenant's index, read and matched whole */
+	klen = store_key(key, sizeof(key) - 9, "org_a", "", NULL);
+	for (uint64_t seq = 2; seq <= 4; seq += 2) {
+		store_u64_be((unsigned char *)key + klen, seq);
+		ck_assert_int_eq(store_put(NULL, T_AUDIT_TENANT, key, (size_t)klen + 8,
+		    "", 0, 0), 0);
+	}
+	ck_assert_int_eq(store_del(NULL, T_AUDIT_IDS, id, strlen(id)), 0);
+	ck_assert_int_eq(audit_find("org_a", id, &found), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(found, "seq")), 4);
+	json_decref(found);
+	ck_assert_int_eq(audit_find("org_b", id, &found), DB_NOTFOUND);
+	text = query_seqs("org_a", "killswitch.activated", "t-3", 1, 0);
+	ck_assert_str_eq(text, "[4]");
+	free(text);
+	text = query_seqs("org_a", NULL, NULL, 1, 0);
+	ck_assert_str_eq(text, "[6,4,2]");
+	free(text);
+}
+END_TEST
+
+START_TEST(audit_events_hash_their_jcs_form)
+{
+	json_t *event, *legacy;
+	char *text, *jcs;
+	uint64_t events;
+	char why[256];
+
+	append_n(1);
+	ck_assert_int_eq(audit_get(NULL, 1, &event), 0);
+	/* new events are marked, stored and hashed in RFC 8785 form */
+	ck_assert_str_eq(json_string_value(json_object_get(event, "canon")), "jcs");
+	json_object_set_new(event, "reason", json_string("Drained \u20ac3k \u2014 \u00fcber limit"));
+	text = tlog_canonical(event);
+	jcs = jcs_dump(event, NULL);
+	ck_assert_str_eq(text, jcs);
+	ck_assert_ptr_nonnull(strstr(text, "\u20ac3k"));
+	free(text);
+	free(jcs);
+	/* an event without the marker (written before it) keeps the old rule */
+	legacy = json_deep_copy(event);
+	json_object_del(legacy, "canon");
+	text = tlog_canonical(legacy);
+	ck_assert_ptr_nonnull(strstr(text, "\\u20AC3k"));
+	free(text);
+	/* an unknown marker is not guessed at */
+	json_object_set_new(legacy, "canon", json_string("v9"));
+	ck_assert_ptr_null(tlog_canonical(legacy));
+	ck_assert(!audit_event_hash_ok(legacy));
+	json_decref(legacy);
+	json_decref(event);
+	ck_assert_msg(audit_verify_all(&events, why, sizeof(why)) == 0, "%s", why);
 }
 END_TEST
 
@@ -3263,6 +3470,8 @@ lib_suite(void)
 	tcase_add_test(tc, audit_detects_a_deleted_event);
 	tcase_add_test(tc, audit_detects_a_tampered_log_node);
 	tcase_add_test(tc, audit_event_hash_checks);
+	tcase_add_test(tc, audit_events_hash_their_jcs_form);
+	tcase_add_test(tc, audit_queries_walk_the_tenant_index);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
@@ -3304,6 +3513,8 @@ lib_suite(void)
 	tc = tcase_create("jsoncache");
 	tcase_add_test(tc, jsoncache_shares_identical_bytes_only);
 	tcase_add_test(tc, jsonout_writes_what_jansson_writes);
+	tcase_add_test(tc, jcs_writes_rfc8785_examples);
+	tcase_add_test(tc, jcs_numbers_as_ecmascript);
 	suite_add_tcase(s, tc);
 	return s;
 }
