@@ -1,7 +1,9 @@
 /*
  * verify.js - checks a transparency-log receipt in the browser, trusting
  * nothing the server computed: the leaf hash is recomputed from the event
- * (RFC 9162: SHA-256 of 0x00 || canonical JSON), the inclusion proof is
+ * (RFC 9162: SHA-256 of 0x00 || the event's canonical JSON: RFC 8785 for
+ * events marked "canon":"jcs", jansson's sorted ASCII dump for older ones),
+ * the inclusion proof is
  * walked to the root (RFC 9162 section 2.1.3.2), and the signed tree head
  * is checked with Ed25519 (WebCrypto) against the log's published key.
  * The tree head message is the one lib/tlog.c signs: 0x00 0x01, the
@@ -91,6 +93,30 @@ export function canonical(v) {
 	return '{' + keys.map((k) => jstring(k) + ':' + canonical(v[k])).join(',') + '}';
 }
 
+/*
+ * RFC 8785 (JCS), the form events marked "canon":"jcs" are hashed in: JCS
+ * is defined by ECMAScript's own JSON.stringify for strings and numbers,
+ * with members sorted by UTF-16 code units (the default sort of strings).
+ */
+export function jcs(v) {
+	if (v === null || typeof v !== 'object')
+		return JSON.stringify(v);
+	if (Array.isArray(v))
+		return '[' + v.map(jcs).join(',') + ']';
+	return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + jcs(v[k])).join(',') + '}';
+}
+
+/* The bytes an event's leaf covers, by its marker (lib/tlog.c's
+ * tlog_canonical): none is the older jansson form, "jcs" RFC 8785. */
+function leafText(event) {
+	if (event.canon === undefined)
+		return canonical(event);
+	if (event.canon === 'jcs')
+		return jcs(event);
+	throw new Error('the event names a canonical form this console does not know (' +
+	    String(event.canon) + ')');
+}
+
 async function sha256(...parts) {
 	let len = 0;
 	for (const p of parts)
@@ -147,7 +173,7 @@ export async function verifyReceipt(receipt, logKey) {
 		    !Number.isInteger(size) || index < 0 || index >= size ||
 		    !Number.isInteger(sth.timestamp))
 			return { ok: false, reason: 'the receipt is incomplete' };
-		const text = new TextEncoder().encode(canonical(receipt.event));
+		const text = new TextEncoder().encode(leafText(receipt.event));
 		const leaf = await sha256(Uint8Array.of(0), text);
 		if (receipt.leaf_hash !== undefined && !same(leaf, b64(receipt.leaf_hash, 32, 'the leaf hash')))
 			return { ok: false, reason: 'the event does not hash to the receipt\'s leaf hash (the event was altered)' };
