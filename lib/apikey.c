@@ -232,10 +232,23 @@ unauthorized(struct problem *p, const char *why)
 	return -1;
 }
 
-/* Records last_used_at at most once a minute per key and process. */
+/*
+ * Records last_used_at at most once a minute per key: not when this
+ * process wrote it less than a minute ago, nor when the record says
+ * another process did (a plain-CGI process serves one request: without
+ * the second test every check would be a durable write).  rec: the
+ * record just read, or NULL when the slot has seen it already.
+ */
 static void
-note_use(struct cache_slot *slot, const char *key_id, int64_t now)
+note_use(struct cache_slot *slot, const char *key_id, const json_t *rec,
+         int64_t now)
 {
+	const char *stored = json_string_value(json_object_get(rec, "last_used_at"));
+	int64_t stored_ms;
+
+	if (stored != NULL && clock_parse(stored, &stored_ms) == 0 &&
+	    stored_ms > slot->last_used_write && stored_ms <= now)
+		slot->last_used_write = stored_ms;
 	if (now - slot->last_used_write >= LAST_USED_EVERY_MS) {
 		slot->last_used_write = now;
 		store_run(touch_last_used, (void *)key_id);
@@ -433,13 +446,13 @@ authenticate_record(const char *presented, const char *key_id,
 	snprintf(who->name, sizeof(who->name), "%s",
 	    json_string_value(json_object_get(rec, "name")));
 	who->scopes = mask < 0 ? 0 : (unsigned)mask;
+	note_use(slot, key_id, rec, now);
 	json_decref(rec);
 	/* remember this exact record for the fast path */
 	slot->record = raw;
 	slot->record_len = raw_len;
 	slot->who = *who;
 	slot->expires_ms = exp_ms;
-	note_use(slot, key_id, now);
 	return 0;
 }
 
@@ -482,7 +495,8 @@ apikey_authenticate(const struct conf *conf, const char *presented,
 			return unauthorized(p, "the API key has expired");
 		*who = slot->who;
 		slot->used_at = now;
-		note_use(slot, key_id, now);
+		/* the same record as when the slot took its last_used_at */
+		note_use(slot, key_id, NULL, now);
 		return 0;
 	}
 	return authenticate_record(presented, key_id, hex, digest, raw, raw_len,

@@ -34,6 +34,7 @@ struct opened {
 };
 
 static struct slot slots[SLOTS];
+static int slots_used;           /* a slot was ever opened */
 static struct opened opened[SLOTS];
 static int64_t last_flush, last_fresh_flush;
 static unsigned char hash_key[crypto_shorthash_KEYBYTES];
@@ -192,6 +193,9 @@ flush_slots(enum flush_what what)
 {
 	int any = 0;
 
+	/* most processes never block a check: nothing to walk (1 MiB) */
+	if (!slots_used)
+		return 0;
 	for (int i = 0; i < SLOTS && !any; i++)
 		any = wanted(what, &slots[i]);
 	if (!any)
@@ -296,6 +300,7 @@ new_slot(const char *key, uint64_t hash)
 	}
 	json_decref(victim->item);
 	memset(victim, 0, sizeof(*victim));
+	slots_used = 1;
 	snprintf(victim->key, sizeof(victim->key), "%s", key);
 	victim->hash = hash;
 	return victim;

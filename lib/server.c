@@ -570,8 +570,8 @@ start(const struct family *f, int argc, char **argv)
 	(void)argv;
 	log_set_program(f->name);
 	conf_defaults(&conf);
-	if (watchdog_start() != 0) {
-		fprintf(stderr, "%s: the watchdog thread could not start\n", f->name);
+	if ((FCGX_IsCGI() ? watchdog_start_alarm() : watchdog_start()) != 0) {
+		fprintf(stderr, "%s: the watchdog could not start\n", f->name);
 		return -1;
 	}
 	watchdog_arm(conf.watchdog_seconds * WATCHDOG_OPEN_FACTOR);
@@ -589,6 +589,9 @@ start(const struct family *f, int argc, char **argv)
 	if (pepper_load(conf.key_pepper_file, err, sizeof(err)) != 0)
 		log_error("%s; API keys are checked by their Argon2 hash", err);
 	watchdog_arm(conf.watchdog_seconds * WATCHDOG_OPEN_FACTOR);
+	/* plain CGI: open only what the one request reads (store.h) */
+	if (FCGX_IsCGI())
+		store_one_request();
 	if (store_open(conf.data_dir, conf.db_cache_mb, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", f->name, err);
 		log_error("%s", err);

@@ -88,6 +88,7 @@ static DB_ENV *env;
 static DB *tables[T_COUNT];
 static char home[PATH_MAX];
 static unsigned cache_size_mb = 64;
+static int one_request;     /* store_one_request() */
 
 /* How long a forced recovery waits for attached processes to leave (the
  * stuck ones leave when their watchdog fires). */
@@ -99,6 +100,15 @@ log_db_error(const DB_ENV *e, const char *prefix, const char *msg)
 	(void)e;
 	(void)prefix;
 	log_error("berkeley db: %s", msg);
+}
+
+/* Berkeley DB's messages (failchk says what it freed) go to stdout by
+ * default: in a CGI process that is the response. */
+static void
+log_db_message(const DB_ENV *e, const char *msg)
+{
+	(void)e;
+	log_notice("berkeley db: %s", msg);
 }
 
 int
@@ -173,12 +183,100 @@ store_failchk(void)
 }
 
 static int
+open_table(enum store_table t)
+{
+	int rc;
+
+	if (env == NULL)
+		return DB_RUNRECOVERY;
+	if ((rc = db_create(&tables[t], env, 0)) != 0)
+		return rc;
+	rc = tables[t]->open(tables[t], NULL, table_files[t], NULL, DB_BTREE,
+	    DB_CREATE | DB_AUTO_COMMIT, 0660);
+	if (rc != 0) {
+		tables[t]->close(tables[t], DB_NOSYNC);
+		tables[t] = NULL;
+	}
+	return rc;
+}
+
+/*
+ * The table's handle is open: in a one-request process it is opened on
+ * first use.  The table's file is opened in a transaction of its own, not
+ * the caller's: this process holds no lock on a file it never opened, so
+ * the open never waits on the caller.
+ */
+static int
+need(enum store_table t)
+{
+	return tables[t] != NULL ? 0 : open_table(t);
+}
+
+void
+store_one_request(void)
+{
+	one_request = 1;
+}
+
+/*
+ * Whether Berkeley DB's __db.register names a process that is gone: each
+ * attached process writes its id on a line of the file (REGISTER_LINE
+ * bytes, "X..." when free) and holds a lock on the line's first byte
+ * until it detaches, so a line with an id that nobody locks is a process
+ * that died attached.  The open then needs DB_FAILCHK: with it, Berkeley
+ * DB releases what the dead process held (failchk); without it, it would
+ * recover the whole environment.  Failchk walks every mutex of the
+ * environment (some 29,000), which costs a plain-CGI process more than
+ * the rest of its request, so a one-request process asks for it only when
+ * someone died.  A process dying between this look and the open's own is
+ * found by the open, which then recovers: slower, still correct.  Any
+ * doubt (an unreadable file, a torn line) answers yes.
+ */
+#define REGISTER_LINE 25        /* PID_LEN in Berkeley DB 5.3 */
+
+static int
+register_names_dead(void)
+{
+	char path[PATH_MAX], line[REGISTER_LINE];
+	struct flock fl;
+	off_t pos = 0;
+	ssize_t n;
+	int fd, dead = 0;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/__db.register", home) >=
+	    sizeof(path))
+		return 1;
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+		return errno != ENOENT;
+	while (!dead && (n = pread(fd, line, sizeof(line), pos)) != 0) {
+		if (n != (ssize_t)sizeof(line)) {
+			dead = 1;
+			break;
+		}
+		if (line[0] != 'X') {
+			memset(&fl, 0, sizeof(fl));
+			fl.l_type = F_WRLCK;
+			fl.l_whence = SEEK_SET;
+			fl.l_start = pos;
+			fl.l_len = 1;
+			dead = fcntl(fd, F_GETLK, &fl) != 0 || fl.l_type == F_UNLCK;
+		}
+		pos += (off_t)sizeof(line);
+	}
+	/* this process holds no lock on the file yet: closing drops none */
+	close(fd);
+	return dead;
+}
+
+static int
 open_environment(char *err, size_t errlen)
 {
 	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
-	    DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER | DB_FAILCHK;
+	    DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER;
 	int major, minor, rc;
 
+	if (!one_request || register_names_dead())
+		flags |= DB_FAILCHK;
 	db_version(&major, &minor, NULL);
 	if (major != DB_VERSION_MAJOR || minor != DB_VERSION_MINOR) {
 		snprintf(err, errlen, "Berkeley DB library %d.%d does not match headers %d.%d",
@@ -188,6 +286,7 @@ open_environment(char *err, size_t errlen)
 	if ((rc = db_env_create(&env, 0)) != 0)
 		goto fail;
 	env->set_errcall(env, log_db_error);
+	env->set_msgcall(env, log_db_message);
 	env->set_lk_detect(env, DB_LOCK_DEFAULT);
 	env->set_lk_max_locks(env, 100000);
 	env->set_lk_max_objects(env, 100000);
@@ -195,21 +294,16 @@ open_environment(char *err, size_t errlen)
 	env->set_tx_max(env, 1000);
 	env->set_cachesize(env, cache_size_mb / 1024, (cache_size_mb % 1024) << 20, 1);
 	env->set_thread_count(env, 256);
-	alive_memo_used = 0;     /* the open runs failchk() too (DB_FAILCHK) */
+	alive_memo_used = 0;     /* the open may run failchk() (DB_FAILCHK) */
 	env->set_isalive(env, pid_is_alive);
 	/* a lock held by a killed process must not hang the survivors */
 	env->set_timeout(env, 2000000, DB_SET_LOCK_TIMEOUT);
 	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
 	if ((rc = env->open(env, home, flags, 0660)) != 0)
 		goto fail;
-	for (int t = 0; t < T_COUNT; t++) {
-		if ((rc = db_create(&tables[t], env, 0)) != 0)
+	for (int t = 0; t < T_COUNT && !one_request; t++)
+		if ((rc = open_table((enum store_table)t)) != 0)
 			goto fail;
-		rc = tables[t]->open(tables[t], NULL, table_files[t], NULL,
-		    DB_BTREE, DB_CREATE | DB_AUTO_COMMIT, 0660);
-		if (rc != 0)
-			goto fail;
-	}
 	return 0;
 fail:
 	snprintf(err, errlen, "cannot open the database in %s: %s", home,
@@ -297,7 +391,7 @@ store_close(void)
 {
 	for (int t = 0; t < T_COUNT; t++) {
 		if (tables[t] != NULL)
-			tables[t]->close(tables[t], 0);
+			tables[t]->close(tables[t], one_request ? DB_NOSYNC : 0);
 		tables[t] = NULL;
 	}
 	if (env != NULL)
@@ -389,7 +483,7 @@ store_begin_write(DB_TXN **txn)
 	DBT k, v;
 	int rc;
 
-	if ((rc = store_begin(txn)) != 0)
+	if ((rc = need(T_META)) != 0 || (rc = store_begin(txn)) != 0)
 		return rc;
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
@@ -516,6 +610,8 @@ store_get(DB_TXN *txn, enum store_table t, const void *key, size_t klen,
 	case READCACHE_MISS:
 		break;
 	}
+	if ((rc = need(t)) != 0)
+		return rc;
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
 	k.data = (void *)key;
@@ -608,6 +704,8 @@ store_exists(DB_TXN *txn, enum store_table t, const void *key, size_t klen)
 			free(val);
 		return rc;
 	}
+	if ((rc = need(t)) != 0)
+		return rc;
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
 	k.data = (void *)key;
@@ -630,7 +728,7 @@ store_put(DB_TXN *txn, enum store_table t, const void *key, size_t klen,
 	k.size = (u_int32_t)klen;
 	v.data = (void *)val;
 	v.size = (u_int32_t)vlen;
-	if ((rc = needs_own_txn(txn, t, &own)) != 0)
+	if ((rc = need(t)) != 0 || (rc = needs_own_txn(txn, t, &own)) != 0)
 		return rc;
 	if ((rc = tables[t]->put(tables[t], own ? own : txn, &k, &v, flags)) == 0)
 		written(t);
@@ -661,7 +759,7 @@ store_del(DB_TXN *txn, enum store_table t, const void *key, size_t klen)
 	memset(&k, 0, sizeof(k));
 	k.data = (void *)key;
 	k.size = (u_int32_t)klen;
-	if ((rc = needs_own_txn(txn, t, &own)) != 0)
+	if ((rc = need(t)) != 0 || (rc = needs_own_txn(txn, t, &own)) != 0)
 		return rc;
 	if ((rc = tables[t]->del(tables[t], own ? own : txn, &k, 0)) == 0)
 		written(t);
@@ -729,7 +827,8 @@ store_scan_from(DB_TXN *txn, enum store_table t, const void *prefix,
 	DBT k, v;
 	int rc, stop = 0;
 
-	if ((rc = tables[t]->cursor(tables[t], txn, &cur, 0)) != 0)
+	if ((rc = need(t)) != 0 ||
+	    (rc = tables[t]->cursor(tables[t], txn, &cur, 0)) != 0)
 		return rc;
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
@@ -796,7 +895,9 @@ store_maintain(unsigned checkpoint_kbytes, unsigned checkpoint_minutes)
 {
 	if (env == NULL)
 		return;
-	if (run_failchk() == DB_RUNRECOVERY)
+	/* a one-request process leaves it to the next open (it runs when
+	 * someone died, register_names_dead()) and the long-lived ones */
+	if (!one_request && run_failchk() == DB_RUNRECOVERY)
 		store_reopen();
 	if (env != NULL)
 		env->txn_checkpoint(env, checkpoint_kbytes, checkpoint_minutes, 0);
@@ -828,6 +929,8 @@ store_count(enum store_table t, uint64_t *count)
 	int rc;
 
 	*count = 0;
+	if ((rc = need(t)) != 0)
+		return rc;
 	if ((rc = tables[t]->stat(tables[t], NULL, &st, DB_READ_COMMITTED)) != 0)
 		return rc;
 	*count = st->bt_ndata;

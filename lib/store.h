@@ -61,6 +61,14 @@ enum store_table {
 };
 
 int store_open(const char *data_dir, unsigned cache_mb, char *err, size_t errlen);
+/*
+ * Before store_open(), in a process that serves one request (plain CGI):
+ * each table is opened when first used, not all at the start, and closed
+ * without writing the cache's pages (the log has every commit; a
+ * checkpoint writes them), and the maintenance at the end skips failchk
+ * (the open just ran it).
+ */
+void store_one_request(void);
 void store_close(void);
 /* Close and reopen after DB_RUNRECOVERY (runs recovery through DB_REGISTER). */
 int store_reopen(void);

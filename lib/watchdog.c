@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,27 +14,56 @@
  * nothing is being watched.  Written by the main thread, read by the
  * watching one. */
 static int64_t deadline_ms;
+static int by_alarm;            /* watchdog_start_alarm() */
+
+/* Past the deadline: async-signal-safe, for the alarm's handler too. */
+static void
+fire(void)
+{
+	static const char msg[] = "andon: stuck in the database for too long: "
+	    "asking for a forced recovery and exiting\n";
+
+	envlock_request_recovery();
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(75);
+	_exit(75);
+}
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	fire();
+}
 
 static void *
 watch(void *unused)
 {
-	static const char msg[] = "andon: stuck in the database for too long: "
-	    "asking for a forced recovery and exiting\n";
 	const struct timespec second = { 1, 0 };
 
 	(void)unused;
 	for (;;) {
 		int64_t deadline = __atomic_load_n(&deadline_ms, __ATOMIC_ACQUIRE);
 
-		if (deadline != 0 && clock_monotonic_ms() > deadline) {
-			envlock_request_recovery();
-			if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
-				_exit(75);
-			_exit(75);
-		}
+		if (deadline != 0 && clock_monotonic_ms() > deadline)
+			fire();
 		nanosleep(&second, NULL);
 	}
 	return NULL;
+}
+
+int
+watchdog_start_alarm(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigfillset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, NULL) != 0)
+		return -1;
+	by_alarm = 1;
+	return 0;
 }
 
 int
@@ -62,13 +92,21 @@ watchdog_start(void)
 void
 watchdog_arm(unsigned seconds)
 {
-	int64_t deadline = seconds ? clock_monotonic_ms() + (int64_t)seconds * 1000 : 0;
+	int64_t deadline;
 
+	if (by_alarm) {
+		alarm(seconds);
+		return;
+	}
+	deadline = seconds ? clock_monotonic_ms() + (int64_t)seconds * 1000 : 0;
 	__atomic_store_n(&deadline_ms, deadline, __ATOMIC_RELEASE);
 }
 
 void
 watchdog_disarm(void)
 {
-	__atomic_store_n(&deadline_ms, 0, __ATOMIC_RELEASE);
+	if (by_alarm)
+		alarm(0);
+	else
+		__atomic_store_n(&deadline_ms, 0, __ATOMIC_RELEASE);
 }

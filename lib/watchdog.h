@@ -13,6 +13,13 @@
 
 /* Starts the watching thread; 0, or -1 when it could not be created. */
 int watchdog_start(void);
+/*
+ * Instead, in a process that serves one request (plain CGI): the deadline
+ * is an alarm (SIGALRM) whose handler does the same.  A thread costs such
+ * a process more than its few alarm() calls, and makes every later unmap
+ * of its memory a flush on every CPU.  0, or -1.
+ */
+int watchdog_start_alarm(void);
 
 /* The work starting now must end within seconds (0: no deadline). */
 void watchdog_arm(unsigned seconds);
