@@ -54,6 +54,7 @@ static const char *const table_files[T_COUNT] = {
 	[T_RECEIPTS] = "receipts.db",
 	[T_RECEIPT_PENDING] = "receipt_pending.db",
 	[T_DELEGATIONS] = "delegations.db",
+	[T_WEBHOOKS] = "webhooks.db",
 };
 
 /*
