@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "destination.h"
 #include "listing.h"
+#include "outbox.h"
 #include "scope.h"
 #include "server.h"
 #include "store.h"
@@ -237,6 +238,77 @@ rotate_secret(struct ctx *c)
 	return rc;
 }
 
+static int
+test_webhook(struct ctx *c)
+{
+	char receipt[64];
+	json_t *rec;
+	int rc = path_webhook(c, &rec);
+
+	if (rc != 0 || rec == NULL)
+		return rc;
+	if (!json_is_true(json_object_get(rec, "enabled"))) {
+		json_decref(rec);
+		response_error(c->resp, 409, "webhook_disabled",
+		    "webhook %.64s is disabled: enable it to test it", ctx_param(c, 0));
+		return 0;
+	}
+	{
+		struct audit_entry e = { c->who.tenant, "webhook.test", &c->who, NULL,
+		    "webhook", ctx_param(c, 0), NULL, NULL };
+
+		rc = audit_append(c->txn, &e, receipt, sizeof(receipt));
+	}
+	json_decref(rec);
+	if (rc == 0)
+		response_json(c->resp, 202, json_pack("{s:s, s:s}", "status", "queued",
+		    "receipt_id", receipt));
+	return rc;
+}
+
+static int
+list_deliveries(struct ctx *c)
+{
+	struct problem p;
+	long skip, limit;
+	json_t *rec, *items;
+	int rc;
+
+	if (listing_params(c->req->query, 100, &skip, &limit, &p) != 0) {
+		response_problem(c->resp, &p);
+		return 0;
+	}
+	if ((rc = path_webhook(c, &rec)) != 0 || rec == NULL)
+		return rc;
+	json_decref(rec);
+	if ((rc = outbox_list(c->who.tenant, ctx_param(c, 0), skip + limit, &items)) != 0)
+		return rc;
+	response_json(c->resp, 200, listing_page(items, "created_at", 1, skip, limit,
+	    "data"));
+	return 0;
+}
+
+static int
+retry_delivery(struct ctx *c)
+{
+	struct problem p;
+	json_t *rec, *out;
+	int rc;
+
+	if ((rc = path_webhook(c, &rec)) != 0 || rec == NULL)
+		return rc;
+	json_decref(rec);
+	rc = outbox_retry(c->txn, c->who.tenant, ctx_param(c, 0), ctx_param(c, 1),
+	    &out, &p);
+	if (rc < 0) {
+		response_problem(c->resp, &p);
+		return 0;
+	}
+	if (rc == 0)
+		response_json(c->resp, 202, out);
+	return rc;
+}
+
 #define W (ROUTE_WRITE)
 
 static const struct route routes[] = {
@@ -249,6 +321,11 @@ static const struct route routes[] = {
 	{ "DELETE", "/v1/webhooks/{id}", delete_webhook, SCOPE_WEBHOOKS_WRITE, W, NULL },
 	{ "POST", "/v1/webhooks/{id}/rotate-secret", rotate_secret,
 	  SCOPE_WEBHOOKS_WRITE, W | ROUTE_SHOWS_SECRET, NULL },
+	{ "POST", "/v1/webhooks/{id}/test", test_webhook, SCOPE_WEBHOOKS_WRITE, W, NULL },
+	{ "GET", "/v1/webhooks/{id}/deliveries", list_deliveries, SCOPE_AUDIT_READ,
+	  ROUTE_GATE_EXEMPT, NULL },
+	{ "POST", "/v1/webhooks/{id}/deliveries/{deliveryId}/retry", retry_delivery,
+	  SCOPE_WEBHOOKS_WRITE, W, NULL },
 };
 
 static const struct family webhooks_family = {
