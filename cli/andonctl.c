@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "ids.h"
+#include "notifier.h"
 #include "pepper.h"
 #include "scope.h"
 #include "store.h"
@@ -64,6 +65,8 @@ usage(FILE *f)
 	    "  restore DIR                   restore a backup into an empty data directory\n"
 	    "                                (servers stopped), then run catastrophic recovery\n"
 	    "  checkpoint                    force a checkpoint and remove old logs\n"
+	    "  notify [--once]               deliver webhooks from the outbox (foreground;\n"
+	    "                                --once: one pass over what is due, then exit)\n"
 	    "\n"
 	    "The conf defaults to $ANDON_CONF or conf/andon.conf; the data directory to\n"
 	    "$ANDON_DATA or the conf's data_dir.\n", f);
@@ -619,6 +622,16 @@ main(int argc, char **argv)
 		rc = cmd_restore(argv[1]);
 	} else if (!strcmp(argv[0], "backup") && argc >= 2) {
 		rc = cmd_backup(argv[1]);
+	} else if (!strcmp(argv[0], "notify")) {
+		int once = argc >= 2 && !strcmp(argv[1], "--once");
+
+		if (argc > 2 || (argc == 2 && !once)) {
+			usage(stderr);
+			return 2;
+		}
+		if ((rc = open_store()) == 0 &&
+		    notifier_run(&conf, once, err, sizeof(err)) != 0)
+			rc = fail("%s", err);
 	} else if (!strcmp(argv[0], "checkpoint")) {
 		if ((rc = open_store()) == 0) {
 			store_env()->txn_checkpoint(store_env(), 0, 0, DB_FORCE);

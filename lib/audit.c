@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "ids.h"
 #include "merkle.h"
+#include "outbox.h"
 #include "store.h"
 #include "tlog.h"
 
@@ -187,6 +188,8 @@ audit_append(DB_TXN *txn, const struct audit_entry *e, char *receipt_id,
 		    sizeof(seqkey), DB_NOOVERWRITE);
 	if (rc == 0)
 		rc = tlog_append(txn, seq - 1, leaf);
+	if (rc == 0)
+		rc = outbox_add(txn, event);  /* its webhook deliveries, same txn */
 	if (rc == 0) {
 		head = json_pack("{s:I, s:s}", "seq", (json_int_t)seq, "hash", hash);
 		rc = store_put_json(txn, T_META, META_AUDIT_HEAD, head, 0);

@@ -42,6 +42,12 @@ static const struct conf_key conf_keys[] = {
 	{ "audit_syslog", CONF_BOOL, offsetof(struct conf, audit_syslog), 0, 1 },
 	{ "audit_jsonl", CONF_PATH, offsetof(struct conf, audit_jsonl), 0, 0 },
 	{ "key_pepper_file", CONF_PATH, offsetof(struct conf, key_pepper_file), 0, 0 },
+	{ "webhook_allow_http", CONF_BOOL, offsetof(struct conf, webhook_allow_http), 0, 1 },
+	{ "webhook_allow_private", CONF_BOOL, offsetof(struct conf, webhook_allow_private), 0, 1 },
+	UINT_KEY(webhook_rotation_overlap_seconds, 0, 30u * 86400),
+	UINT_KEY(webhook_connect_timeout_ms, 100, 60000),
+	UINT_KEY(webhook_timeout_ms, 100, 300000),
+	UINT_KEY(webhook_retry_scale_ppm, 0, 10000000),
 };
 
 void
@@ -63,6 +69,10 @@ conf_defaults(struct conf *c)
 	c->checkpoint_kbytes = 4096;
 	c->checkpoint_minutes = 1;
 	c->watchdog_seconds = 60;
+	c->webhook_rotation_overlap_seconds = 86400;
+	c->webhook_connect_timeout_ms = 5000;
+	c->webhook_timeout_ms = 15000;
+	c->webhook_retry_scale_ppm = 1000000;
 }
 
 const char *

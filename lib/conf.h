@@ -25,6 +25,12 @@ struct conf {
 	int audit_syslog;
 	char audit_jsonl[PATH_MAX];
 	char key_pepper_file[PATH_MAX]; /* default: andon.pepper beside the conf */
+	int webhook_allow_http;           /* http:// destinations too */
+	int webhook_allow_private;        /* loopback, private... destinations */
+	unsigned webhook_rotation_overlap_seconds; /* old secret still signs */
+	unsigned webhook_connect_timeout_ms;
+	unsigned webhook_timeout_ms;      /* a whole delivery attempt */
+	unsigned webhook_retry_scale_ppm; /* the retry schedule, in millionths */
 };
 
 void conf_defaults(struct conf *c);

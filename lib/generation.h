@@ -30,6 +30,8 @@ enum generation {
 	GEN_KS_ACTIVE,      /* T_KS_ACTIVE, T_KS_ALIASES: killed, revived */
 	GEN_AGENT_STOPS,    /* T_AGENT_STOPS: agents suspended, revoked, back */
 	GEN_SESSIONS,       /* T_SESSIONS, T_SESSION_TOKENS: opened, ended */
+	GEN_OUTBOX,         /* T_OUTBOX: webhook deliveries queued (the
+	                       notifier's wake-up) */
 	GEN_COUNT
 };
 

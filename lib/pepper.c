@@ -113,3 +113,13 @@ pepper_mac_hex(const char *msg, size_t len, char out[65])
 	sodium_memzero(mac, sizeof(mac));
 	return 0;
 }
+
+int
+pepper_subkey(const char *label, unsigned char out[32])
+{
+	if (!loaded)
+		return -1;
+	crypto_generichash(out, 32, (const unsigned char *)label, strlen(label),
+	    pepper, sizeof(pepper));
+	return 0;
+}

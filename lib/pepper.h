@@ -36,6 +36,11 @@ void pepper_set(const unsigned char *bytes);
 /* The pepper's public id, or NULL when none is loaded. */
 const char *pepper_id(void);
 
+/* out = a 32-byte key for one purpose (label), derived from the pepper
+ * by keyed BLAKE2b, so no other use of the pepper can produce it; -1 when
+ * no pepper is loaded.  The webhook secrets' encryption key (webhook.h). */
+int pepper_subkey(const char *label, unsigned char out[32]);
+
 /* out = BLAKE2b-256 of msg keyed with the pepper, as 64 hex digits;
  * -1 when no pepper is loaded. */
 int pepper_mac_hex(const char *msg, size_t len, char out[65]);

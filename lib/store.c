@@ -54,6 +54,9 @@ static const char *const table_files[T_COUNT] = {
 	[T_RECEIPTS] = "receipts.db",
 	[T_RECEIPT_PENDING] = "receipt_pending.db",
 	[T_DELEGATIONS] = "delegations.db",
+	[T_WEBHOOKS] = "webhooks.db",
+	[T_DELIVERIES] = "deliveries.db",
+	[T_OUTBOX] = "outbox.db",
 };
 
 /*
@@ -73,6 +76,7 @@ static const int table_generation[T_COUNT] = {
 	[T_AGENT_STOPS] = GEN_AGENT_STOPS + 1,
 	[T_SESSIONS] = GEN_SESSIONS + 1,
 	[T_SESSION_TOKENS] = GEN_SESSIONS + 1,
+	[T_OUTBOX] = GEN_OUTBOX + 1,
 };
 
 /* The table's counter now, or GENERATION_UNKNOWN when it has none. */

@@ -57,6 +57,9 @@ enum store_table {
 	T_RECEIPTS,       /* tenant SEP agent uuid SEP receipt id -> receipt */
 	T_RECEIPT_PENDING,/* tenant SEP agent uuid SEP receipt id -> "" */
 	T_DELEGATIONS,    /* tenant SEP delegator uuid SEP delegation id -> record */
+	T_WEBHOOKS,       /* tenant SEP webhook id -> subscription (webhook.h) */
+	T_DELIVERIES,     /* webhook id SEP seq (8 bytes BE) -> delivery (outbox.h) */
+	T_OUTBOX,         /* the same key -> "" while the delivery is pending */
 	T_COUNT
 };
 

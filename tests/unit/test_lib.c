@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,8 @@
 #include "tlog.h"
 #include "validate.h"
 #include "watchdog.h"
+#include "notifier.h"
+#include "destination.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -3383,6 +3386,68 @@ START_TEST(idempotency_withholds_secrets)
 }
 END_TEST
 
+
+/* The Standard Webhooks specification's own example: secret, id,
+ * timestamp and body give this signature; two keys give two. */
+START_TEST(webhook_signature_matches_the_spec)
+{
+	unsigned char keys[2][24];
+	char sig[256];
+	size_t len;
+
+	ck_assert_int_eq(sodium_base642bin(keys[0], 24, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+	    32, NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+	ck_assert_uint_eq(len, 24);
+	notifier_sign("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
+	    "{\"test\": 2432232314}", (const unsigned char (*)[24])keys, 1, sig,
+	    sizeof(sig));
+	ck_assert_str_eq(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+	memcpy(keys[1], keys[0], 24);
+	notifier_sign("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
+	    "{\"test\": 2432232314}", (const unsigned char (*)[24])keys, 2, sig,
+	    sizeof(sig));
+	ck_assert_str_eq(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= "
+	    "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+}
+END_TEST
+
+static int
+private_address(const char *text)
+{
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(text, ':')) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		ck_assert_int_eq(inet_pton(AF_INET6, text,
+		    &((struct sockaddr_in6 *)&ss)->sin6_addr), 1);
+	} else {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		ck_assert_int_eq(inet_pton(AF_INET, text,
+		    &((struct sockaddr_in *)&ss)->sin_addr), 1);
+	}
+	return destination_address_private((struct sockaddr *)&ss);
+}
+
+START_TEST(webhook_destinations_classified)
+{
+	static const char *const refused[] = { "127.0.0.1", "127.255.0.9", "0.0.0.0",
+	    "10.0.0.1", "100.64.0.1", "169.254.169.254", "172.16.0.1",
+	    "172.31.255.255", "192.168.0.1", "192.0.0.8", "198.18.0.1", "224.0.0.1",
+	    "239.255.255.250", "240.0.0.1", "255.255.255.255", "::", "::1",
+	    "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1", "::ffff:127.0.0.1",
+	    "::ffff:10.1.2.3", "2001:db8::1", "64:ff9b::a00:1", NULL };
+	static const char *const accepted[] = { "93.184.215.14", "8.8.8.8",
+	    "172.15.255.255", "172.32.0.1", "100.128.0.1", "198.20.0.1",
+	    "223.255.255.255", "2606:4700::1111", "::ffff:8.8.8.8", NULL };
+
+	for (const char *const *a = refused; *a; a++)
+		ck_assert_msg(private_address(*a), "%s must be refused", *a);
+	for (const char *const *a = accepted; *a; a++)
+		ck_assert_msg(!private_address(*a), "%s must be accepted", *a);
+}
+END_TEST
+
 static Suite *
 lib_suite(void)
 {
@@ -3515,6 +3580,8 @@ lib_suite(void)
 	tcase_add_test(tc, jsonout_writes_what_jansson_writes);
 	tcase_add_test(tc, jcs_writes_rfc8785_examples);
 	tcase_add_test(tc, jcs_numbers_as_ecmascript);
+	tcase_add_test(tc, webhook_signature_matches_the_spec);
+	tcase_add_test(tc, webhook_destinations_classified);
 	suite_add_tcase(s, tc);
 	return s;
 }

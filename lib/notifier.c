@@ -1,0 +1,300 @@
+/* notifier.c - deliver the outbox's webhooks, signed, with libcurl. */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "audit.h"
+#include "clock.h"
+#include "destination.h"
+#include "envlock.h"
+#include "generation.h"
+#include "log.h"
+#include "notifier.h"
+#include "outbox.h"
+#include "store.h"
+#include "webhook.h"
+
+#define WAKE_POLL_MS 5            /* the change counter is read this often */
+#define IDLE_PASS_MS 1000         /* a pass at least this often anyway */
+#define LEASE_MARGIN_MS 1000      /* beyond twice the attempt's timeout */
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+void
+notifier_sign(const char *msg_id, long long timestamp, const char *body,
+              const unsigned char (*keys)[24], int count, char *out,
+              size_t outlen)
+{
+	char ts[24];
+	size_t used = 0;
+
+	snprintf(ts, sizeof(ts), "%lld", timestamp);
+	out[0] = '\0';
+	for (int i = 0; i < count; i++) {
+		crypto_auth_hmacsha256_state st;
+		unsigned char mac[crypto_auth_hmacsha256_BYTES];
+		char b64[sodium_base64_ENCODED_LEN(sizeof(mac), sodium_base64_VARIANT_ORIGINAL)];
+		int n;
+
+		crypto_auth_hmacsha256_init(&st, keys[i], 24);
+		crypto_auth_hmacsha256_update(&st, (const unsigned char *)msg_id, strlen(msg_id));
+		crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
+		crypto_auth_hmacsha256_update(&st, (const unsigned char *)ts, strlen(ts));
+		crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
+		crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, strlen(body));
+		crypto_auth_hmacsha256_final(&st, mac);
+		sodium_bin2base64(b64, sizeof(b64), mac, sizeof(mac),
+		    sodium_base64_VARIANT_ORIGINAL);
+		n = snprintf(out + used, outlen - used, "%sv1,%s", i ? " " : "", b64);
+		if (n < 0 || (size_t)n >= outlen - used)
+			break;
+		used += (size_t)n;
+	}
+}
+
+static size_t
+discard(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	(void)ptr;
+	(void)arg;
+	return size * nmemb;
+}
+
+struct attempt {
+	int status;               /* HTTP status, 0 on a network error */
+	char error[256];
+	int64_t duration_ms;
+};
+
+/* One POST of body to the subscription's URL, pinned to the address the
+ * safety check accepted. */
+static void
+post(const struct conf *conf, const json_t *sub, const json_t *event,
+     const char *body, struct attempt *a)
+{
+	unsigned char keys[WEBHOOK_MAX_KEYS][WEBHOOK_SECRET_BYTES];
+	char sig[WEBHOOK_MAX_KEYS * 56], header[WEBHOOK_MAX_KEYS * 56 + 32];
+	char idh[128], tsh[64];
+	const char *url = json_string_value(json_object_get(sub, "url"));
+	const char *msg_id = json_string_value(json_object_get(event, "id"));
+	struct curl_slist *headers = NULL, *resolve = NULL;
+	struct destination d;
+	struct problem p;
+	long long now = (long long)time(NULL);
+	int64_t start = clock_monotonic_ms();
+	int count;
+	CURL *curl;
+	CURLcode cc;
+	long code = 0;
+
+	memset(a, 0, sizeof(*a));
+	if (destination_resolve(url ? url : "", conf->webhook_allow_http,
+	    conf->webhook_allow_private, &d, &p) != 0) {
+		snprintf(a->error, sizeof(a->error), "%.255s", p.detail);
+		return;
+	}
+	if ((count = webhook_signing_keys(sub, clock_now_ms(), keys)) < 0) {
+		snprintf(a->error, sizeof(a->error), "the signing secret cannot be "
+		    "opened (key pepper missing or changed)");
+		return;
+	}
+	notifier_sign(msg_id, now, body, (const unsigned char (*)[24])keys, count,
+	    sig, sizeof(sig));
+	sodium_memzero(keys, sizeof(keys));
+	snprintf(idh, sizeof(idh), "webhook-id: %s", msg_id);
+	snprintf(tsh, sizeof(tsh), "webhook-timestamp: %lld", now);
+	snprintf(header, sizeof(header), "webhook-signature: %s", sig);
+	if ((curl = curl_easy_init()) == NULL) {
+		snprintf(a->error, sizeof(a->error), "libcurl failed to initialise");
+		return;
+	}
+	headers = curl_slist_append(headers, "Content-Type: application/json");
+	headers = curl_slist_append(headers, "User-Agent: andon-notifier");
+	headers = curl_slist_append(headers, idh);
+	headers = curl_slist_append(headers, tsh);
+	headers = curl_slist_append(headers, header);
+	headers = curl_slist_append(headers, "Expect:");
+	resolve = curl_slist_append(resolve, d.resolve);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)conf->webhook_connect_timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)conf->webhook_timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+	cc = curl_easy_perform(curl);
+	if (cc == CURLE_OK) {
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+		a->status = (int)code;
+	} else
+		snprintf(a->error, sizeof(a->error), "%s", curl_easy_strerror(cc));
+	a->duration_ms = clock_monotonic_ms() - start;
+	sodium_memzero(header, sizeof(header));
+	sodium_memzero(sig, sizeof(sig));
+	curl_slist_free_all(headers);
+	curl_slist_free_all(resolve);
+	curl_easy_cleanup(curl);
+}
+
+struct pass {
+	const struct conf *conf;
+	char owner[40];
+	int64_t next_due;         /* earliest due time seen, 0 none */
+	unsigned sent;
+};
+
+static int
+deliver_head(void *arg, const char *webhook_id, uint64_t seq)
+{
+	struct pass *ps = arg;
+	struct outbox_claim c;
+	struct attempt a;
+	int64_t due;
+	json_t *sub = NULL, *event = NULL, *payload;
+	char *body;
+	int rc;
+
+	if (stopping)
+		return 1;
+	rc = outbox_claim(webhook_id, seq, ps->owner,
+	    2 * (int64_t)ps->conf->webhook_timeout_ms + LEASE_MARGIN_MS, &c, &due);
+	if (rc < 0 || rc > 1)
+		return 0;
+	if (rc == 0) {
+		if (due > 0 && (ps->next_due == 0 || due < ps->next_due))
+			ps->next_due = due;
+		return 0;
+	}
+	if (webhook_get(NULL, c.tenant, webhook_id, &sub, 0) != 0) {
+		outbox_drop(webhook_id, seq, "the subscription was deleted");
+		return 0;
+	}
+	if (audit_get(NULL, seq, &event) != 0) {
+		json_decref(sub);
+		outbox_drop(webhook_id, seq, "the audit event cannot be read");
+		return 0;
+	}
+	payload = json_pack("{s:O, s:O, s:O}", "type", json_object_get(event, "type"),
+	    "timestamp", json_object_get(event, "at"), "data", event);
+	body = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+	json_decref(payload);
+	if (body == NULL) {
+		json_decref(sub);
+		json_decref(event);
+		return 0;
+	}
+	if (!json_is_true(json_object_get(sub, "enabled")))
+		/* queued before it was disabled: dead, retryable by hand */
+		outbox_drop(webhook_id, seq, "the subscription is disabled");
+	else {
+		post(ps->conf, sub, event, body, &a);
+		outbox_finish(&c, a.status, a.status ? NULL : a.error, a.duration_ms,
+		    ps->conf->webhook_retry_scale_ppm);
+	}
+	ps->sent++;
+	free(body);
+	json_decref(sub);
+	json_decref(event);
+	return 0;
+}
+
+static void
+sleep_ms(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int
+notifier_run(const struct conf *conf, int once, char *err, size_t errlen)
+{
+	struct sigaction sa;
+	struct pass ps;
+	uint64_t seen = GENERATION_UNKNOWN;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, errlen, "libcurl failed to initialise");
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	memset(&ps, 0, sizeof(ps));
+	ps.conf = conf;
+	snprintf(ps.owner, sizeof(ps.owner), "%ld-", (long)getpid());
+	{
+		unsigned char r[8];
+
+		randombytes_buf(r, sizeof(r));
+		sodium_bin2hex(ps.owner + strlen(ps.owner),
+		    sizeof(ps.owner) - strlen(ps.owner), r, sizeof(r));
+	}
+	while (!stopping) {
+		int64_t last_pass, now;
+		int rc;
+
+		/* a stuck process asked for a forced recovery: leave the
+		 * environment so it can run, and join the recovered one */
+		if (envlock_recovery_requested()) {
+			log_notice("notifier: a forced recovery was asked for: reopening");
+			store_close();
+			if (store_open(conf->data_dir, conf->db_cache_mb, err, errlen) != 0) {
+				curl_global_cleanup();
+				return -1;
+			}
+		}
+		seen = generation_read(GEN_OUTBOX);
+		ps.next_due = 0;
+		ps.sent = 0;
+		if ((rc = outbox_heads(deliver_head, &ps)) != 0 && !stopping) {
+			if (rc == DB_RUNRECOVERY && store_reopen() != 0) {
+				snprintf(err, errlen, "the database needs recovery and could "
+				    "not be reopened");
+				curl_global_cleanup();
+				return -1;
+			}
+			log_error("notifier: outbox scan failed: %s", db_strerror(rc));
+		}
+		store_maintain(conf->checkpoint_kbytes, conf->checkpoint_minutes);
+		if (once)
+			break;
+		if (ps.sent > 0)
+			continue;         /* more may be due behind what was sent */
+		last_pass = clock_now_ms();
+		/* wait for a new row, the next due retry or an idle pass */
+		while (!stopping) {
+			uint64_t g = generation_read(GEN_OUTBOX);
+
+			now = clock_now_ms();
+			if (g == GENERATION_UNKNOWN || g != seen ||
+			    (ps.next_due > 0 && now >= ps.next_due) ||
+			    now - last_pass >= IDLE_PASS_MS)
+				break;
+			sleep_ms(WAKE_POLL_MS);
+		}
+	}
+	curl_global_cleanup();
+	return 0;
+}

@@ -1,0 +1,337 @@
+/* webhook.c - webhook subscription records and their sealed secrets. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "clock.h"
+#include "ids.h"
+#include "pepper.h"
+#include "store.h"
+#include "webhook.h"
+
+#define SEAL_LABEL "andon webhook secrets v1"
+#define SEALED_BYTES (crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + \
+                      WEBHOOK_SECRET_BYTES)
+
+const char *const webhook_event_types[] = {
+	"agent.registered", "agent.updated", "agent.suspended",
+	"agent.reactivated", "agent.revoked",
+	"delegation.created", "delegation.revoked",
+	"key.created", "key.revoked",
+	"killswitch.activated", "killswitch.revived",
+	"receipt.created", "receipt.finalized",
+	"session.created", "session.terminated",
+	"shutdown.activated", "shutdown.resolved",
+	"tenant.created",
+	"webhook.created", "webhook.updated", "webhook.deleted",
+	"webhook.secret_rotated", "webhook.disabled", "webhook.test",
+	NULL
+};
+
+/* 1 when pattern names type: equal, "*", or "prefix.*" over "prefix.x". */
+static int
+pattern_matches(const char *pattern, const char *type)
+{
+	size_t n = strlen(pattern);
+
+	if (!strcmp(pattern, "*") || !strcmp(pattern, type))
+		return 1;
+	return n >= 2 && pattern[n - 1] == '*' && pattern[n - 2] == '.' &&
+	    !strncmp(pattern, type, n - 1);
+}
+
+int
+webhook_events_valid(const json_t *events, struct problem *p)
+{
+	size_t i;
+	json_t *v;
+
+	if (json_array_size(events) == 0) {
+		problem_set(p, 400, "invalid_field", "field events must name at least "
+		    "one event type");
+		problem_field(p, "events");
+		return -1;
+	}
+	json_array_foreach(events, i, v) {
+		const char *pattern = json_string_value(v);
+		int known = 0;
+
+		for (const char *const *t = webhook_event_types; *t && !known; t++)
+			known = pattern_matches(pattern, *t);
+		if (!known) {
+			problem_set(p, 400, "invalid_field", "field events: %.64s is not an "
+			    "audit event type nor a prefix of one (\"killswitch.*\")", pattern);
+			problem_field(p, "events");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+webhook_wants(const json_t *sub, const json_t *event)
+{
+	const char *type = json_string_value(json_object_get(event, "type"));
+	size_t i;
+	json_t *v;
+
+	if (type == NULL || !json_is_true(json_object_get(sub, "enabled")))
+		return 0;
+	if (!strcmp(type, "webhook.test")) {
+		const char *target = json_string_value(json_object_get(
+		    json_object_get(event, "target"), "id"));
+		const char *id = json_string_value(json_object_get(sub, "id"));
+
+		return target && id && !strcmp(target, id);
+	}
+	json_array_foreach(json_object_get(sub, "events"), i, v)
+		if (json_is_string(v) && pattern_matches(json_string_value(v), type))
+			return 1;
+	return 0;
+}
+
+/* A new secret: its text, and its sealed form for the record. */
+static int
+new_secret(char text[WEBHOOK_SECRET_TEXT], json_t **sealed)
+{
+	unsigned char raw[WEBHOOK_SECRET_BYTES], key[32], box[SEALED_BYTES];
+	char b64[sodium_base64_ENCODED_LEN(SEALED_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+
+	if (pepper_subkey(SEAL_LABEL, key) != 0)
+		return ENOSYS;
+	randombytes_buf(raw, sizeof(raw));
+	memcpy(text, "whsec_", 6);
+	sodium_bin2base64(text + 6, WEBHOOK_SECRET_TEXT - 6, raw, sizeof(raw),
+	    sodium_base64_VARIANT_ORIGINAL);
+	randombytes_buf(box, crypto_secretbox_NONCEBYTES);
+	crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, raw, sizeof(raw),
+	    box, key);
+	sodium_memzero(raw, sizeof(raw));
+	sodium_memzero(key, sizeof(key));
+	sodium_bin2base64(b64, sizeof(b64), box, sizeof(box),
+	    sodium_base64_VARIANT_ORIGINAL);
+	*sealed = json_pack("{s:s, s:s, s:n}", "sealed", b64, "pepper_id",
+	    pepper_id(), "expires_ms");
+	return *sealed ? 0 : ENOMEM;
+}
+
+static int
+record_key(char *buf, size_t len, const char *tenant, const char *id)
+{
+	return store_key(buf, len, tenant, id, NULL);
+}
+
+int
+webhook_create(DB_TXN *txn, const char *tenant, const char *url,
+               const json_t *events, const char *description, json_t **rec,
+               char secret[WEBHOOK_SECRET_TEXT])
+{
+	char id[ID_SIZE], now[CLOCK_TEXT_SIZE];
+	json_t *sealed;
+	int rc;
+
+	if ((rc = new_secret(secret, &sealed)) != 0)
+		return rc;
+	id_random_hex(id, sizeof(id), "wh_", 12);
+	clock_format(clock_now_ms(), now);
+	*rec = json_pack("{s:s, s:s, s:s, s:O, s:o, s:b, s:s, s:s, s:[o]}",
+	    "id", id, "tenant", tenant, "url", url, "events", events,
+	    "description", description ? json_string(description) : json_null(),
+	    "enabled", 1, "created_at", now, "updated_at", now, "secrets", sealed);
+	if (*rec == NULL) {
+		sodium_memzero(secret, WEBHOOK_SECRET_TEXT);
+		return ENOMEM;
+	}
+	if ((rc = webhook_put(txn, *rec)) != 0) {
+		json_decref(*rec);
+		*rec = NULL;
+		sodium_memzero(secret, WEBHOOK_SECRET_TEXT);
+	}
+	return rc;
+}
+
+int
+webhook_get(DB_TXN *txn, const char *tenant, const char *id, json_t **rec,
+            uint32_t flags)
+{
+	char key[STORE_KEY_MAX];
+
+	if (record_key(key, sizeof(key), tenant, id) < 0)
+		return DB_NOTFOUND;
+	return store_get_json(txn, T_WEBHOOKS, key, rec, flags);
+}
+
+int
+webhook_put(DB_TXN *txn, const json_t *rec)
+{
+	char key[STORE_KEY_MAX];
+
+	if (record_key(key, sizeof(key),
+	    json_string_value(json_object_get(rec, "tenant")),
+	    json_string_value(json_object_get(rec, "id"))) < 0)
+		return EINVAL;
+	return store_put_json(txn, T_WEBHOOKS, key, rec, 0);
+}
+
+int
+webhook_delete(DB_TXN *txn, const char *tenant, const char *id)
+{
+	char key[STORE_KEY_MAX];
+	int klen = record_key(key, sizeof(key), tenant, id);
+
+	if (klen < 0)
+		return DB_NOTFOUND;
+	return store_del(txn, T_WEBHOOKS, key, (size_t)klen);
+}
+
+json_t *
+webhook_public(const json_t *rec)
+{
+	json_t *pub = json_deep_copy(rec);
+
+	if (pub != NULL) {
+		json_object_del(pub, "secrets");
+		json_object_del(pub, "tenant");
+	}
+	return pub;
+}
+
+struct list_scan {
+	json_t *items;
+	const json_t *event;
+	DB_TXN *txn;
+	int (*fn)(DB_TXN *, const json_t *, const json_t *, void *);
+	void *arg;
+};
+
+static int
+collect(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct list_scan *s = arg;
+	json_error_t err;
+	json_t *rec = json_loadb(val, vlen, 0, &err);
+
+	(void)key;
+	(void)klen;
+	if (rec != NULL)
+		json_array_append_new(s->items, webhook_public(rec));
+	json_decref(rec);
+	return 0;
+}
+
+int
+webhook_list(const char *tenant, json_t **items)
+{
+	char prefix[STORE_KEY_MAX];
+	struct list_scan s = { json_array(), NULL, NULL, NULL, NULL };
+	int plen = store_key(prefix, sizeof(prefix), tenant, "", NULL), rc;
+
+	if (plen < 0 || s.items == NULL) {
+		json_decref(s.items);
+		return ENOMEM;
+	}
+	if ((rc = store_scan(NULL, T_WEBHOOKS, prefix, (size_t)plen, 0, collect, &s)) != 0) {
+		json_decref(s.items);
+		return rc;
+	}
+	*items = s.items;
+	return 0;
+}
+
+static int
+each_wanting(void *arg, const void *key, size_t klen, const void *val,
+             size_t vlen)
+{
+	struct list_scan *s = arg;
+	json_error_t err;
+	json_t *rec = json_loadb(val, vlen, 0, &err);
+	int rc = 0;
+
+	(void)key;
+	(void)klen;
+	if (rec != NULL && webhook_wants(rec, s->event))
+		rc = s->fn(s->txn, rec, s->event, s->arg);
+	json_decref(rec);
+	return rc;
+}
+
+int
+webhook_each_wanting(DB_TXN *txn, const json_t *event,
+                     int (*fn)(DB_TXN *, const json_t *, const json_t *, void *),
+                     void *arg)
+{
+	char prefix[STORE_KEY_MAX];
+	struct list_scan s = { NULL, event, txn, fn, arg };
+	int plen = store_key(prefix, sizeof(prefix),
+	    json_string_value(json_object_get(event, "tenant")), "", NULL);
+
+	if (plen < 0)
+		return EINVAL;
+	return store_scan(txn, T_WEBHOOKS, prefix, (size_t)plen, 0, each_wanting, &s);
+}
+
+int
+webhook_rotate(json_t *rec, int64_t overlap_ms, char secret[WEBHOOK_SECRET_TEXT])
+{
+	json_t *old = json_object_get(rec, "secrets"), *kept = json_array(), *sealed;
+	int64_t now = clock_now_ms();
+	size_t i;
+	json_t *s;
+	int rc;
+
+	if (kept == NULL)
+		return ENOMEM;
+	if ((rc = new_secret(secret, &sealed)) != 0) {
+		json_decref(kept);
+		return rc;
+	}
+	json_array_append_new(kept, sealed);
+	json_array_foreach(old, i, s) {
+		json_t *exp = json_object_get(s, "expires_ms");
+		json_t *copy;
+
+		if (json_is_integer(exp) && json_integer_value(exp) <= now)
+			continue;
+		if (json_array_size(kept) >= WEBHOOK_MAX_KEYS)
+			break;
+		copy = json_deep_copy(s);
+		if (!json_is_integer(exp))
+			json_object_set_new(copy, "expires_ms", json_integer(now + overlap_ms));
+		json_array_append_new(kept, copy);
+	}
+	json_object_set_new(rec, "secrets", kept);
+	return 0;
+}
+
+int
+webhook_signing_keys(const json_t *rec, int64_t now_ms,
+                     unsigned char keys[WEBHOOK_MAX_KEYS][WEBHOOK_SECRET_BYTES])
+{
+	unsigned char key[32], box[SEALED_BYTES];
+	size_t i, len;
+	json_t *s;
+	int count = 0;
+
+	if (pepper_subkey(SEAL_LABEL, key) != 0)
+		return -1;
+	json_array_foreach(json_object_get(rec, "secrets"), i, s) {
+		const char *b64 = json_string_value(json_object_get(s, "sealed"));
+		json_t *exp = json_object_get(s, "expires_ms");
+
+		if (count == WEBHOOK_MAX_KEYS || b64 == NULL ||
+		    (json_is_integer(exp) && json_integer_value(exp) <= now_ms))
+			continue;
+		if (sodium_base642bin(box, sizeof(box), b64, strlen(b64), NULL, &len,
+		    NULL, sodium_base64_VARIANT_ORIGINAL) != 0 || len != sizeof(box))
+			continue;
+		if (crypto_secretbox_open_easy(keys[count],
+		    box + crypto_secretbox_NONCEBYTES,
+		    sizeof(box) - crypto_secretbox_NONCEBYTES, box, key) == 0)
+			count++;
+	}
+	sodium_memzero(key, sizeof(key));
+	return count > 0 ? count : -1;
+}
