@@ -309,6 +309,9 @@ retry_delivery(struct ctx *c)
 	return rc;
 }
 
+/* rotate-secret, test and retry take no fields: no body or {} */
+static const struct body_spec no_fields = { NULL, 0, 0 };
+
 #define W (ROUTE_WRITE)
 
 static const struct route routes[] = {
@@ -320,12 +323,13 @@ static const struct route routes[] = {
 	  &patch_body },
 	{ "DELETE", "/v1/webhooks/{id}", delete_webhook, SCOPE_WEBHOOKS_WRITE, W, NULL },
 	{ "POST", "/v1/webhooks/{id}/rotate-secret", rotate_secret,
-	  SCOPE_WEBHOOKS_WRITE, W | ROUTE_SHOWS_SECRET, NULL },
-	{ "POST", "/v1/webhooks/{id}/test", test_webhook, SCOPE_WEBHOOKS_WRITE, W, NULL },
+	  SCOPE_WEBHOOKS_WRITE, W | ROUTE_SHOWS_SECRET, &no_fields },
+	{ "POST", "/v1/webhooks/{id}/test", test_webhook, SCOPE_WEBHOOKS_WRITE, W,
+	  &no_fields },
 	{ "GET", "/v1/webhooks/{id}/deliveries", list_deliveries, SCOPE_AUDIT_READ,
 	  ROUTE_GATE_EXEMPT, NULL },
 	{ "POST", "/v1/webhooks/{id}/deliveries/{deliveryId}/retry", retry_delivery,
-	  SCOPE_WEBHOOKS_WRITE, W, NULL },
+	  SCOPE_WEBHOOKS_WRITE, W, &no_fields },
 };
 
 static const struct family webhooks_family = {
