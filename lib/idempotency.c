@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "idempotency.h"
+#include "jsonout.h"
 #include "store.h"
 
 /* The members a secret is shown in: an API key, a session token, a
@@ -103,7 +104,7 @@ stored_body(const struct response *resp, int withhold, char *withheld,
 	withheld[0] = '\0';
 	if (!withhold)
 		return resp->raw ? strndup(resp->raw, resp->raw_len)
-		    : resp->json ? json_dumps(resp->json, JSON_COMPACT) : strdup("");
+		    : resp->json ? jsonout_dumps(resp->json) : strdup("");
 	if (!json_is_object(resp->json) || (copy = json_copy(resp->json)) == NULL)
 		return strdup("");
 	for (const char *const *m = secret_members; *m != NULL; m++) {
@@ -116,7 +117,7 @@ stored_body(const struct response *resp, int withhold, char *withheld,
 		if (n > 0 && (size_t)n < len - used)
 			used += (size_t)n;
 	}
-	body = json_dumps(copy, JSON_COMPACT);
+	body = jsonout_dumps(copy);
 	json_decref(copy);
 	return body;
 }

@@ -2,8 +2,10 @@
  * jsoncache.h - a per-process cache of parsed JSON records, keyed by their
  * exact stored bytes.
  *
- * For hot read paths that parse the same small record on every request
- * (session introspection).  The record is still read from the database on
+ * For hot read paths that parse the same small record on every request,
+ * through store_get_json_shared(): session introspection (lib/session.c)
+ * and the kill-switch check's active summary and alias (cgi-bin/
+ * killswitch.c).  The record is still read from the database on
  * every request; only the parse is saved, and only when the bytes are
  * identical to the ones a slot was parsed from, so the cache can never
  * answer for a record that changed or went away.

@@ -1,7 +1,8 @@
 /* jsonout.c - compact JSON text of a jansson value, byte for byte as
- * jansson's own dumper writes it. */
+ * jansson's own dumper writes it, reals excepted (jsonout.h). */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsonout.h"
@@ -19,6 +20,41 @@ put(struct writer *w, const char *s, size_t n)
 	if (w->len < w->size)
 		memcpy(w->buf + w->len, s, n <= w->size - w->len ? n : w->size - w->len);
 	w->len += n;
+}
+
+size_t
+jsonout_real(double d, char *out, size_t size)
+{
+	int digits, exponent, n = 0;
+
+	/* the fewest significant digits that read back as d (reals are
+	 * rare in our answers: simply try 1 to 17) */
+	for (digits = 1; digits <= 17; digits++) {
+		n = snprintf(out, size, "%.*e", digits - 1, d);
+		if (n <= 0 || (size_t)n >= size)
+			return 0;
+		if (strtod(out, NULL) == d)
+			break;
+	}
+	if (digits > 17)
+		digits = 17;
+	exponent = atoi(strchr(out, 'e') + 1);
+	/* laid out as jansson's "%.17g" would: plain from 1e-4 to 1e17 */
+	if (exponent >= -4 && exponent < 17)
+		n = snprintf(out, size, "%.*f",
+		    digits - 1 - exponent > 0 ? digits - 1 - exponent : 0, d);
+	else
+		n = snprintf(out, size, "%.*g", digits, d);
+	if (n <= 0 || (size_t)n >= size)
+		return 0;
+	/* and, as jansson, ".0" on a real that looks whole */
+	if (strspn(out, "-0123456789") == (size_t)n) {
+		if ((size_t)n + 2 >= size)
+			return 0;
+		memcpy(out + n, ".0", 3);
+		n += 2;
+	}
+	return (size_t)n;
 }
 
 size_t
@@ -113,10 +149,8 @@ put_value(struct writer *w, const json_t *json, int depth)
 		put(w, number, n);
 		break;
 	case JSON_REAL:
-		/* jansson's own digits (%.17g, and ".0" when it looks whole) */
-		n = json_dumpb(json, number, sizeof(number),
-		    JSON_COMPACT | JSON_ENCODE_ANY);
-		if (n == 0 || n > sizeof(number))
+		n = jsonout_real(json_real_value(json), number, sizeof(number));
+		if (n == 0)
 			w->failed = 1;
 		else
 			put(w, number, n);
@@ -142,4 +176,23 @@ jsonout_compact(const json_t *json, char *buf, size_t size)
 		return 0;
 	put_value(&w, json, 0);
 	return w.failed ? 0 : w.len;
+}
+
+char *
+jsonout_dumps(const json_t *json)
+{
+	size_t n = jsonout_compact(json, NULL, 0);
+	char *text;
+
+	/* nested too deep for jsonout: jansson's own dumper */
+	if (n == 0)
+		return json ? json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	if ((text = malloc(n + 1)) == NULL)
+		return NULL;
+	if (jsonout_compact(json, text, n) != n) {
+		free(text);
+		return NULL;
+	}
+	text[n] = '\0';
+	return text;
 }

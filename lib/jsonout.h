@@ -8,8 +8,10 @@
  * on decoding every character of every string again, ~80 instructions a
  * byte on the kill-switch check's answer.  Values here come from our own
  * handlers, so there is no loop to detect; nesting deeper than
- * JSONOUT_MAX_DEPTH is refused instead.  Reals are left to jansson, so
- * their digits match exactly.
+ * JSONOUT_MAX_DEPTH is refused instead.  Reals differ on purpose:
+ * jansson writes 17 significant digits ("trust_score":0.9 comes back as
+ * 0.90000000000000002); here they get the shortest digits that read back
+ * as the same double (jsonout_real).
  */
 #ifndef ANDON_JSONOUT_H
 #define ANDON_JSONOUT_H
@@ -26,6 +28,18 @@
  * when json cannot be written (NULL, or nested too deep).
  */
 size_t jsonout_compact(const json_t *json, char *buf, size_t size);
+
+/* The same text, NUL-terminated, in memory of its own (free() it); NULL
+ * when out of memory.  Nested too deep, jansson's own dumper writes it. */
+char *jsonout_dumps(const json_t *json);
+
+/*
+ * The text of d with the fewest significant digits that strtod() reads
+ * back as d, laid out as jansson's "%.17g" (plain from 1e-4 to 1e17,
+ * exponent beyond), with ".0" when it would look like an integer, into out (NUL-terminated); its length, or 0 when out is too
+ * small (32 bytes always do).
+ */
+size_t jsonout_real(double d, char *out, size_t size);
 
 /*
  * The escape of byte c inside a JSON string, as jansson and RFC 8785 both

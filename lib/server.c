@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "audit.h"
+#include "checkpointer.h"
 #include "clock.h"
 #include "envlock.h"
 #include "idempotency.h"
@@ -533,8 +534,9 @@ cgi_write(void *ctx, const char *buf, size_t len)
 
 /*
  * After every answer and when idle: the family's tick each time (it writes
- * what it deferred, see intervention.h), the maintenance (checkpoint, log
- * removal, failchk) about once a second, busy or not.
+ * what it deferred, see intervention.h), the maintenance (failchk, and the
+ * checkpoint when no checkpointer runs, checkpointer.h) about once a
+ * second, busy or not.
  */
 static void
 tick(const struct family *f, int force)
@@ -589,6 +591,9 @@ start(const struct family *f, int argc, char **argv)
 	if (pepper_load(conf.key_pepper_file, err, sizeof(err)) != 0)
 		log_error("%s; API keys are checked by their Argon2 hash", err);
 	watchdog_arm(conf.watchdog_seconds * WATCHDOG_OPEN_FACTOR);
+	/* checkpoints are a standby process's job, not a request's */
+	if (!FCGX_IsCGI() && checkpointer_fork(&conf) == 0)
+		store_checkpoints_elsewhere();
 	/* plain CGI: open only what the one request reads (store.h) */
 	if (FCGX_IsCGI())
 		store_one_request();

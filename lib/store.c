@@ -23,6 +23,7 @@
 #include "envlock.h"
 #include "generation.h"
 #include "jsoncache.h"
+#include "jsonout.h"
 #include "log.h"
 #include "readcache.h"
 #include "store.h"
@@ -93,6 +94,7 @@ static DB *tables[T_COUNT];
 static char home[PATH_MAX];
 static unsigned cache_size_mb = 64;
 static int one_request;     /* store_one_request() */
+static int checkpoints_elsewhere;   /* store_checkpoints_elsewhere() */
 
 /* How long a forced recovery waits for attached processes to leave (the
  * stuck ones leave when their watchdog fires). */
@@ -743,7 +745,7 @@ int
 store_put_json(DB_TXN *txn, enum store_table t, const char *key,
                const json_t *val, uint32_t flags)
 {
-	char *text = json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *text = jsonout_dumps(val);
 	int rc;
 
 	if (text == NULL)
@@ -903,8 +905,14 @@ store_maintain(unsigned checkpoint_kbytes, unsigned checkpoint_minutes)
 	 * someone died, register_names_dead()) and the long-lived ones */
 	if (!one_request && run_failchk() == DB_RUNRECOVERY)
 		store_reopen();
-	if (env != NULL)
+	if (env != NULL && !checkpoints_elsewhere)
 		env->txn_checkpoint(env, checkpoint_kbytes, checkpoint_minutes, 0);
+}
+
+void
+store_checkpoints_elsewhere(void)
+{
+	checkpoints_elsewhere = 1;
 }
 
 void

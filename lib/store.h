@@ -148,6 +148,10 @@ int store_key(char *buf, size_t len, const char *first, ...);
  * processes (failchk). Cheap when nothing is due. */
 void store_maintain(unsigned checkpoint_kbytes, unsigned checkpoint_minutes);
 
+/* From now on store_maintain() leaves checkpoints to another process (the
+ * checkpointer, checkpointer.h) and only releases dead processes' locks. */
+void store_checkpoints_elsewhere(void);
+
 /* Releases the locks and transactions of dead processes now (failchk);
  * DB_RUNRECOVERY when only a recovery can. */
 int store_failchk(void);
