@@ -101,6 +101,8 @@ standby(const struct conf *conf, pid_t parent)
 			close(devnull);
 	}
 	log_set_program("andon-checkpointer");
+	/* its name in ps (tests/setup.sh tells standbys apart by it) */
+	prctl(PR_SET_NAME, "andon-ckpt");
 	if (watchdog_start_alarm() != 0)
 		return;
 	if (wait_for_turn(conf->data_dir) == 0)

@@ -21,6 +21,7 @@
 #include "idempotency.h"
 #include "ids.h"
 #include "pepper.h"
+#include "prefork.h"
 #include "ratelimit.h"
 #include "scope.h"
 #include "server.h"
@@ -659,6 +660,16 @@ server_main(int argc, char **argv, const struct family *f)
 	FCGX_Request fr;
 	int timed;
 
+	/* --listen: this process supervises workers on its own socket */
+	switch (prefork_run(argc, argv)) {
+	case 0:
+	case 1:
+		break;
+	case 2:
+		return 0;
+	default:
+		return 2;
+	}
 	if (start(f, argc, argv) != 0) {
 		if (FCGX_IsCGI()) {
 			/* still answer the CGI request, without leaking why */

@@ -3,7 +3,9 @@
 # Starts the real web servers on loopback with the shipped confs, each on a
 # free port with a fresh data directory, and gives the tests small helpers:
 #
-#   start_server lighttpd|apache|apache-cgi   stop_server   restart_server
+#   start_server lighttpd|apache|apache-fcgid|apache-cgi   stop_server
+#                             restart_server   (apache: mod_proxy_fcgi, the
+#                             shipped default; apache-fcgid: mod_fcgid)
 #   for_each_server FUNC      FUNC once per server, each on a fresh instance
 #   api METHOD PATH [BODY] [CURL-ARGS...]   sets STATUS, BODY, HEADERS
 #                             (KEY defaults to ADMIN_KEY; KEY='' sends none)
@@ -145,7 +147,7 @@ launch_server() {
 			exit 99
 		}
 		;;
-	apache | apache-cgi)
+	apache | apache-cgi | apache-fcgid)
 		SERVER_PID_FILE=$DATA/run/apache2.pid
 		if is_root; then
 			export ANDON_USER=www-data
@@ -153,7 +155,17 @@ launch_server() {
 			export ANDON_USER="#$(id -u)"
 		fi
 		local -a defines=(-D ANDON_SANITIZE)
-		[ "$SERVER" = apache-cgi ] && defines+=(-D ANDON_CGI)
+		if [ "$SERVER" = apache-cgi ]; then
+			defines+=(-D ANDON_CGI)
+		elif [ "$SERVER" = apache-fcgid ]; then
+			defines+=(-D ANDON_FCGID)
+		else
+			# mod_proxy_fcgi: the executables run on their own sockets
+			"$TOP/tools/fcgi-pool" start "$CGI_DIR" "$DATA" 2>"$DATA/log/pool.err" || {
+				cat "$DATA/log/pool.err" "$DATA"/log/*.log >&2
+				exit 99
+			}
+		fi
 		apache2 -f "$TOP/conf/apache.conf" "${defines[@]}" -k start 2>"$DATA/log/start.err" || {
 			port_taken_retry && return 0
 			cat "$DATA"/log/* >&2
@@ -205,10 +217,11 @@ halt_server() {
 		done
 		pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null
 	fi
-	# lighttpd and mod_fcgid end their children; make sure of it.
-	for pid in $(app_pids); do kill -KILL "$pid" 2>/dev/null; done
+	[ -d "$DATA/run/fcgi" ] && "$TOP/tools/fcgi-pool" stop "$DATA"
+	# lighttpd and the pool end their children; make sure of it.
+	for pid in $(app_pids '' all); do kill -KILL "$pid" 2>/dev/null; done
 	for ((i = 0; i < 50; i++)); do
-		[ -z "$(app_pids)" ] && break
+		[ -z "$(app_pids '' all)" ] && break
 		sleep 0.1
 	done
 }
@@ -219,12 +232,18 @@ restart_server() {
 	launch_server
 }
 
-# Pids of the application processes of this instance (FastCGI or CGI).
+# Pids of the processes of this instance that serve requests (FastCGI or
+# CGI) from executable $1 (default all); with $2 = all, also those that do
+# not: the checkpointer standbys (lib/checkpointer.h) and the supervisors
+# of Apache's sockets (lib/prefork.h).
 app_pids() {
 	local exe=${1:-} pid
 	for pid in $(pgrep -f "$CGI_DIR/${exe:-}" 2>/dev/null); do
 		if grep -qz "^ANDON_DATA=$DATA\$" "/proc/$pid/environ" 2>/dev/null; then
-			pid_alive "$pid" && echo "$pid"
+			pid_alive "$pid" || continue
+			[ "${2:-}" != all ] &&
+				grep -qxE 'andon-(ckpt|pool)' "/proc/$pid/comm" 2>/dev/null && continue
+			echo "$pid"
 		fi
 	done
 }
