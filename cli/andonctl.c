@@ -16,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -31,6 +34,7 @@
 #include "scope.h"
 #include "store.h"
 #include "tlog.h"
+#include "watchdog.h"
 
 static struct conf conf;
 
@@ -303,6 +307,86 @@ revoke_txn(DB_TXN *txn, void *arg)
 	json_decref(pub);
 	json_decref(rec);
 	return rc;
+}
+
+static volatile pid_t notify_child;
+static volatile sig_atomic_t notify_stopping;
+
+static void
+forward_signal(int sig)
+{
+	notify_stopping = 1;
+	if (notify_child > 0)
+		kill(notify_child, sig);
+}
+
+/* The notifier itself, in the child: its open and its work watched. */
+static int
+notify_worker(int once, pid_t parent)
+{
+	char err[512];
+	int rc;
+
+	if (watchdog_start() != 0)
+		return fail("%s", "the watchdog could not start");
+	watchdog_arm(conf.watchdog_seconds * 3);
+	rc = open_store();
+	watchdog_disarm();
+	/* the open may have switched to the data directory's owner, which
+	 * clears the parent-death signal: set it again */
+	if (rc == 0 && (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent))
+		rc = 1;
+	if (rc == 0 && notifier_run(&conf, once, err, sizeof(err)) != 0)
+		rc = fail("%s", err);
+	store_close();
+	return rc;
+}
+
+/*
+ * notify: the notifier runs in a child process, which dies with this one
+ * (a SIGKILL here ends it too); SIGTERM and SIGINT are passed on.  A child
+ * the watchdog ended (status 75: stuck in the database after another
+ * process died inside it, which only a forced recovery mends) is started
+ * again, and its open runs or joins that recovery.
+ */
+static int
+cmd_notify(int once)
+{
+	struct sigaction sa;
+	pid_t parent = getpid();
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	while (!notify_stopping) {
+		int status;
+		pid_t pid;
+
+		fflush(NULL);
+		if ((pid = fork()) < 0)
+			return fail("cannot fork the notifier: %s", strerror(errno));
+		if (pid == 0) {
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGINT, SIG_DFL);
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+				_exit(1);
+			exit(notify_worker(once, parent));
+		}
+		notify_child = pid;
+		if (notify_stopping)
+			kill(pid, SIGTERM);   /* a signal before notify_child was set */
+		while (waitpid(pid, &status, 0) < 0)
+			if (errno != EINTR)
+				return fail("waitpid: %s", strerror(errno));
+		notify_child = 0;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 75 || once)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+		fprintf(stderr, "andonctl: notify: the notifier was stuck in the "
+		    "database (a forced recovery is asked for): starting it again\n");
+		sleep(1);
+	}
+	return 0;
 }
 
 static int
@@ -629,9 +713,7 @@ main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
-		if ((rc = open_store()) == 0 &&
-		    notifier_run(&conf, once, err, sizeof(err)) != 0)
-			rc = fail("%s", err);
+		rc = cmd_notify(once);
 	} else if (!strcmp(argv[0], "checkpoint")) {
 		if ((rc = open_store()) == 0) {
 			store_env()->txn_checkpoint(store_env(), 0, 0, DB_FORCE);
