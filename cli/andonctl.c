@@ -30,11 +30,13 @@
 #include "conf.h"
 #include "ids.h"
 #include "notifier.h"
+#include "outbox.h"
 #include "pepper.h"
 #include "scope.h"
 #include "store.h"
 #include "tlog.h"
 #include "watchdog.h"
+#include "webhook.h"
 
 static struct conf conf;
 
@@ -71,6 +73,10 @@ usage(FILE *f)
 	    "  checkpoint                    force a checkpoint and remove old logs\n"
 	    "  notify [--once]               deliver webhooks from the outbox (foreground;\n"
 	    "                                --once: one pass over what is due, then exit)\n"
+	    "  webhooks TENANT               list a tenant's webhooks (never their secrets)\n"
+	    "  webhooks deliveries WEBHOOK_ID [LIMIT]\n"
+	    "                                list a webhook's deliveries, newest first\n"
+	    "                                (LIMIT, default 100)\n"
 	    "\n"
 	    "The conf defaults to $ANDON_CONF or conf/andon.conf; the data directory to\n"
 	    "$ANDON_DATA or the conf's data_dir.\n", f);
@@ -386,6 +392,63 @@ cmd_notify(int once)
 		    "database (a forced recovery is asked for): starting it again\n");
 		sleep(1);
 	}
+	return 0;
+}
+
+static void
+print_lines(const json_t *items)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(items, i, v) {
+		char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+
+		if (text != NULL)
+			printf("%s\n", text);
+		free(text);
+	}
+}
+
+/* webhooks TENANT | webhooks deliveries WEBHOOK_ID [LIMIT]: JSON lines, in
+ * the API's public forms (no secret, no lease). */
+static int
+cmd_webhooks(int argc, char **argv)
+{
+	json_t *items = NULL, *rec;
+	long limit = 100;
+	char *end;
+	int rc;
+
+	if (argc == 2 && strcmp(argv[1], "deliveries") != 0) {
+		if ((rc = open_store()) != 0)
+			return rc;
+		if (store_get_json(NULL, T_TENANTS, argv[1], &rec, 0) != 0)
+			return fail("no tenant %s", argv[1]);
+		json_decref(rec);
+		if ((rc = webhook_list(argv[1], &items)) != 0)
+			return fail("cannot list the webhooks: %s", db_strerror(rc));
+	} else if ((argc == 3 || argc == 4) && !strcmp(argv[1], "deliveries")) {
+		if (argc == 4 && ((limit = strtol(argv[3], &end, 10)) < 1 ||
+		    limit > 100000 || *end != '\0'))
+			return fail("LIMIT is 1 to 100000, not %s", argv[3]);
+		if ((rc = open_store()) != 0)
+			return rc;
+		if ((rc = webhook_find(argv[2], &rec)) == DB_NOTFOUND)
+			return fail("no webhook %s", argv[2]);
+		if (rc != 0)
+			return fail("cannot read the webhooks: %s", db_strerror(rc));
+		rc = outbox_list(json_string_value(json_object_get(rec, "tenant")),
+		    argv[2], limit, &items);
+		json_decref(rec);
+		if (rc != 0)
+			return fail("cannot list the deliveries: %s", db_strerror(rc));
+	} else {
+		usage(stderr);
+		return 2;
+	}
+	print_lines(items);
+	json_decref(items);
 	return 0;
 }
 
@@ -714,6 +777,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 		rc = cmd_notify(once);
+	} else if (!strcmp(argv[0], "webhooks")) {
+		rc = cmd_webhooks(argc, argv);
 	} else if (!strcmp(argv[0], "checkpoint")) {
 		if ((rc = open_store()) == 0) {
 			store_env()->txn_checkpoint(store_env(), 0, 0, DB_FORCE);

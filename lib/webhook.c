@@ -251,6 +251,39 @@ webhook_list(const char *tenant, json_t **items)
 	return 0;
 }
 
+struct find_scan {
+	const char *id;
+	json_t *rec;
+};
+
+static int
+find_one(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct find_scan *f = arg;
+	size_t n = strlen(f->id);
+	json_error_t err;
+
+	if (klen <= n || ((const char *)key)[klen - n - 1] != KEY_SEP ||
+	    memcmp((const char *)key + klen - n, f->id, n) != 0)
+		return 0;
+	f->rec = json_loadb(val, vlen, 0, &err);
+	return 1;
+}
+
+int
+webhook_find(const char *id, json_t **rec)
+{
+	struct find_scan f = { id, NULL };
+	int rc = store_scan(NULL, T_WEBHOOKS, "", 0, 0, find_one, &f);
+
+	if (rc != 0)
+		return rc;
+	if (f.rec == NULL)
+		return DB_NOTFOUND;
+	*rec = f.rec;
+	return 0;
+}
+
 static int
 each_wanting(void *arg, const void *key, size_t klen, const void *val,
              size_t vlen)

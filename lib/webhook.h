@@ -48,6 +48,8 @@ int webhook_create(DB_TXN *txn, const char *tenant, const char *url,
 int webhook_get(DB_TXN *txn, const char *tenant, const char *id,
                 json_t **rec, uint32_t flags);
 int webhook_put(DB_TXN *txn, const json_t *rec);
+/* Whichever tenant's it is (the admin CLI: walks every subscription). */
+int webhook_find(const char *id, json_t **rec);
 int webhook_delete(DB_TXN *txn, const char *tenant, const char *id);
 
 /* The record as the API shows it: never a secret. */
