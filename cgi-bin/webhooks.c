@@ -169,6 +169,9 @@ update_webhook(struct ctx *c)
 	if ((rc = path_webhook(c, &rec)) != 0 || rec == NULL)
 		return rc;
 	changed = json_object();
+	/* enabled set by hand: the notifier's failing record starts again */
+	if (json_object_get(c->body, "enabled") != NULL)
+		webhook_clear_failing(rec);
 	for (const char *const *m = members; *m; m++) {
 		json_t *v = json_object_get(c->body, *m);
 

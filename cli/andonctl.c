@@ -16,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -27,10 +30,13 @@
 #include "conf.h"
 #include "ids.h"
 #include "notifier.h"
+#include "outbox.h"
 #include "pepper.h"
 #include "scope.h"
 #include "store.h"
 #include "tlog.h"
+#include "watchdog.h"
+#include "webhook.h"
 
 static struct conf conf;
 
@@ -67,6 +73,10 @@ usage(FILE *f)
 	    "  checkpoint                    force a checkpoint and remove old logs\n"
 	    "  notify [--once]               deliver webhooks from the outbox (foreground;\n"
 	    "                                --once: one pass over what is due, then exit)\n"
+	    "  webhooks TENANT               list a tenant's webhooks (never their secrets)\n"
+	    "  webhooks deliveries WEBHOOK_ID [LIMIT]\n"
+	    "                                list a webhook's deliveries, newest first\n"
+	    "                                (LIMIT, default 100)\n"
 	    "\n"
 	    "The conf defaults to $ANDON_CONF or conf/andon.conf; the data directory to\n"
 	    "$ANDON_DATA or the conf's data_dir.\n", f);
@@ -303,6 +313,143 @@ revoke_txn(DB_TXN *txn, void *arg)
 	json_decref(pub);
 	json_decref(rec);
 	return rc;
+}
+
+static volatile pid_t notify_child;
+static volatile sig_atomic_t notify_stopping;
+
+static void
+forward_signal(int sig)
+{
+	notify_stopping = 1;
+	if (notify_child > 0)
+		kill(notify_child, sig);
+}
+
+/* The notifier itself, in the child: its open and its work watched. */
+static int
+notify_worker(int once, pid_t parent)
+{
+	char err[512];
+	int rc;
+
+	if (watchdog_start() != 0)
+		return fail("%s", "the watchdog could not start");
+	watchdog_arm(conf.watchdog_seconds * 3);
+	rc = open_store();
+	watchdog_disarm();
+	/* the open may have switched to the data directory's owner, which
+	 * clears the parent-death signal: set it again */
+	if (rc == 0 && (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent))
+		rc = 1;
+	if (rc == 0 && notifier_run(&conf, once, err, sizeof(err)) != 0)
+		rc = fail("%s", err);
+	store_close();
+	return rc;
+}
+
+/*
+ * notify: the notifier runs in a child process, which dies with this one
+ * (a SIGKILL here ends it too); SIGTERM and SIGINT are passed on.  A child
+ * the watchdog ended (status 75: stuck in the database after another
+ * process died inside it, which only a forced recovery mends) is started
+ * again, and its open runs or joins that recovery.
+ */
+static int
+cmd_notify(int once)
+{
+	struct sigaction sa;
+	pid_t parent = getpid();
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	while (!notify_stopping) {
+		int status;
+		pid_t pid;
+
+		fflush(NULL);
+		if ((pid = fork()) < 0)
+			return fail("cannot fork the notifier: %s", strerror(errno));
+		if (pid == 0) {
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGINT, SIG_DFL);
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+				_exit(1);
+			exit(notify_worker(once, parent));
+		}
+		notify_child = pid;
+		if (notify_stopping)
+			kill(pid, SIGTERM);   /* a signal before notify_child was set */
+		while (waitpid(pid, &status, 0) < 0)
+			if (errno != EINTR)
+				return fail("waitpid: %s", strerror(errno));
+		notify_child = 0;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 75 || once)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+		fprintf(stderr, "andonctl: notify: the notifier was stuck in the "
+		    "database (a forced recovery is asked for): starting it again\n");
+		sleep(1);
+	}
+	return 0;
+}
+
+static void
+print_lines(const json_t *items)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(items, i, v) {
+		char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+
+		if (text != NULL)
+			printf("%s\n", text);
+		free(text);
+	}
+}
+
+/* webhooks TENANT | webhooks deliveries WEBHOOK_ID [LIMIT]: JSON lines, in
+ * the API's public forms (no secret, no lease). */
+static int
+cmd_webhooks(int argc, char **argv)
+{
+	json_t *items = NULL, *rec;
+	long limit = 100;
+	char *end;
+	int rc;
+
+	if (argc == 2 && strcmp(argv[1], "deliveries") != 0) {
+		if ((rc = open_store()) != 0)
+			return rc;
+		if (store_get_json(NULL, T_TENANTS, argv[1], &rec, 0) != 0)
+			return fail("no tenant %s", argv[1]);
+		json_decref(rec);
+		if ((rc = webhook_list(argv[1], &items)) != 0)
+			return fail("cannot list the webhooks: %s", db_strerror(rc));
+	} else if ((argc == 3 || argc == 4) && !strcmp(argv[1], "deliveries")) {
+		if (argc == 4 && ((limit = strtol(argv[3], &end, 10)) < 1 ||
+		    limit > 100000 || *end != '\0'))
+			return fail("LIMIT is 1 to 100000, not %s", argv[3]);
+		if ((rc = open_store()) != 0)
+			return rc;
+		if ((rc = webhook_find(argv[2], &rec)) == DB_NOTFOUND)
+			return fail("no webhook %s", argv[2]);
+		if (rc != 0)
+			return fail("cannot read the webhooks: %s", db_strerror(rc));
+		rc = outbox_list(json_string_value(json_object_get(rec, "tenant")),
+		    argv[2], limit, &items);
+		json_decref(rec);
+		if (rc != 0)
+			return fail("cannot list the deliveries: %s", db_strerror(rc));
+	} else {
+		usage(stderr);
+		return 2;
+	}
+	print_lines(items);
+	json_decref(items);
+	return 0;
 }
 
 static int
@@ -629,9 +776,9 @@ main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
-		if ((rc = open_store()) == 0 &&
-		    notifier_run(&conf, once, err, sizeof(err)) != 0)
-			rc = fail("%s", err);
+		rc = cmd_notify(once);
+	} else if (!strcmp(argv[0], "webhooks")) {
+		rc = cmd_webhooks(argc, argv);
 	} else if (!strcmp(argv[0], "checkpoint")) {
 		if ((rc = open_store()) == 0) {
 			store_env()->txn_checkpoint(store_env(), 0, 0, DB_FORCE);

@@ -48,6 +48,7 @@ static const struct conf_key conf_keys[] = {
 	UINT_KEY(webhook_connect_timeout_ms, 100, 60000),
 	UINT_KEY(webhook_timeout_ms, 100, 300000),
 	UINT_KEY(webhook_retry_scale_ppm, 0, 10000000),
+	UINT_KEY(webhook_disable_after_seconds, 0, 366u * 86400),
 };
 
 void
@@ -73,6 +74,7 @@ conf_defaults(struct conf *c)
 	c->webhook_connect_timeout_ms = 5000;
 	c->webhook_timeout_ms = 15000;
 	c->webhook_retry_scale_ppm = 1000000;
+	c->webhook_disable_after_seconds = 72u * 3600;
 }
 
 const char *

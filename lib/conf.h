@@ -31,6 +31,7 @@ struct conf {
 	unsigned webhook_connect_timeout_ms;
 	unsigned webhook_timeout_ms;      /* a whole delivery attempt */
 	unsigned webhook_retry_scale_ppm; /* the retry schedule, in millionths */
+	unsigned webhook_disable_after_seconds; /* failing this long: disabled */
 };
 
 void conf_defaults(struct conf *c);

@@ -20,11 +20,14 @@
 #include "notifier.h"
 #include "outbox.h"
 #include "store.h"
+#include "watchdog.h"
 #include "webhook.h"
 
 #define WAKE_POLL_MS 5            /* the change counter is read this often */
 #define IDLE_PASS_MS 1000         /* a pass at least this often anyway */
 #define LEASE_MARGIN_MS 1000      /* beyond twice the attempt's timeout */
+#define RUN_MAX 64                /* one endpoint's deliveries in a row */
+#define KEPT_CONNECTIONS 64       /* idle connections kept for reuse */
 
 static volatile sig_atomic_t stopping;
 
@@ -77,15 +80,19 @@ discard(char *ptr, size_t size, size_t nmemb, void *arg)
 
 struct attempt {
 	int status;               /* HTTP status, 0 on a network error */
+	int ours;                 /* failed here, not the endpoint's fault */
 	char error[256];
 	int64_t duration_ms;
 };
 
 /* One POST of body to the subscription's URL, pinned to the address the
- * safety check accepted. */
+ * safety check accepted.  curl is the notifier's one handle, reset for
+ * each attempt but keeping its idle connections: an endpoint receiving
+ * a run of deliveries keeps one connection (each opened to a checked
+ * address). */
 static void
-post(const struct conf *conf, const json_t *sub, const json_t *event,
-     const char *body, struct attempt *a)
+post(CURL *curl, const struct conf *conf, const json_t *sub,
+     const json_t *event, const char *body, struct attempt *a)
 {
 	unsigned char keys[WEBHOOK_MAX_KEYS][WEBHOOK_SECRET_BYTES];
 	char sig[WEBHOOK_MAX_KEYS * 56], header[WEBHOOK_MAX_KEYS * 56 + 32];
@@ -98,7 +105,6 @@ post(const struct conf *conf, const json_t *sub, const json_t *event,
 	long long now = (long long)time(NULL);
 	int64_t start = clock_monotonic_ms();
 	int count;
-	CURL *curl;
 	CURLcode cc;
 	long code = 0;
 
@@ -111,6 +117,7 @@ post(const struct conf *conf, const json_t *sub, const json_t *event,
 	if ((count = webhook_signing_keys(sub, clock_now_ms(), keys)) < 0) {
 		snprintf(a->error, sizeof(a->error), "the signing secret cannot be "
 		    "opened (key pepper missing or changed)");
+		a->ours = 1;
 		return;
 	}
 	notifier_sign(msg_id, now, body, (const unsigned char (*)[24])keys, count,
@@ -119,10 +126,7 @@ post(const struct conf *conf, const json_t *sub, const json_t *event,
 	snprintf(idh, sizeof(idh), "webhook-id: %s", msg_id);
 	snprintf(tsh, sizeof(tsh), "webhook-timestamp: %lld", now);
 	snprintf(header, sizeof(header), "webhook-signature: %s", sig);
-	if ((curl = curl_easy_init()) == NULL) {
-		snprintf(a->error, sizeof(a->error), "libcurl failed to initialise");
-		return;
-	}
+	curl_easy_reset(curl);
 	headers = curl_slist_append(headers, "Content-Type: application/json");
 	headers = curl_slist_append(headers, "User-Agent: andon-notifier");
 	headers = curl_slist_append(headers, idh);
@@ -141,6 +145,7 @@ post(const struct conf *conf, const json_t *sub, const json_t *event,
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(curl, CURLOPT_MAXCONNECTS, (long)KEPT_CONNECTIONS);
 	cc = curl_easy_perform(curl);
 	if (cc == CURLE_OK) {
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
@@ -152,29 +157,31 @@ post(const struct conf *conf, const json_t *sub, const json_t *event,
 	sodium_memzero(sig, sizeof(sig));
 	curl_slist_free_all(headers);
 	curl_slist_free_all(resolve);
-	curl_easy_cleanup(curl);
 }
 
 struct pass {
 	const struct conf *conf;
+	CURL *curl;
 	char owner[40];
 	int64_t next_due;         /* earliest due time seen, 0 none */
 	unsigned sent;
 };
 
+/* One attempt at the delivery of seq to webhook_id when it is due and not
+ * leased: 1 when it was delivered, else 0. */
 static int
-deliver_head(void *arg, const char *webhook_id, uint64_t seq)
+deliver_one(struct pass *ps, const char *webhook_id, uint64_t seq)
 {
-	struct pass *ps = arg;
 	struct outbox_claim c;
 	struct attempt a;
 	int64_t due;
 	json_t *sub = NULL, *event = NULL, *payload;
 	char *body;
-	int rc;
+	int rc, delivered = 0;
 
-	if (stopping)
-		return 1;
+	/* the database work and the attempt (at most webhook_timeout_ms) */
+	watchdog_arm(ps->conf->watchdog_seconds +
+	    (ps->conf->webhook_timeout_ms + 999) / 1000);
 	rc = outbox_claim(webhook_id, seq, ps->owner,
 	    2 * (int64_t)ps->conf->webhook_timeout_ms + LEASE_MARGIN_MS, &c, &due);
 	if (rc < 0 || rc > 1)
@@ -206,14 +213,37 @@ deliver_head(void *arg, const char *webhook_id, uint64_t seq)
 		/* queued before it was disabled: dead, retryable by hand */
 		outbox_drop(webhook_id, seq, "the subscription is disabled");
 	else {
-		post(ps->conf, sub, event, body, &a);
-		outbox_finish(&c, a.status, a.status ? NULL : a.error, a.duration_ms,
-		    ps->conf->webhook_retry_scale_ppm);
+		post(ps->curl, ps->conf, sub, event, body, &a);
+		delivered = outbox_finish(&c, a.status, a.status ? NULL : a.error,
+		    a.duration_ms, ps->conf->webhook_retry_scale_ppm, a.ours ? -1 :
+		    (int64_t)ps->conf->webhook_disable_after_seconds * 1000) == 0 &&
+		    a.status >= 200 && a.status <= 299;
 	}
 	ps->sent++;
 	free(body);
 	json_decref(sub);
 	json_decref(event);
+	return delivered;
+}
+
+/*
+ * From an endpoint's head on, its deliveries in seq order while each is
+ * delivered (up to RUN_MAX, then the other endpoints have their turn): a
+ * burst costs one outbox scan per RUN_MAX deliveries, not one each.  A
+ * failed attempt ends the run, as the ones behind it wait for it.
+ */
+static int
+deliver_head(void *arg, const char *webhook_id, uint64_t seq)
+{
+	struct pass *ps = arg;
+
+	for (int n = 0; n < RUN_MAX; n++) {
+		if (stopping)
+			return 1;
+		if (!deliver_one(ps, webhook_id, seq) ||
+		    outbox_next(webhook_id, seq, &seq) != 0)
+			break;
+	}
 	return 0;
 }
 
@@ -243,6 +273,11 @@ notifier_run(const struct conf *conf, int once, char *err, size_t errlen)
 	signal(SIGPIPE, SIG_IGN);
 	memset(&ps, 0, sizeof(ps));
 	ps.conf = conf;
+	if ((ps.curl = curl_easy_init()) == NULL) {
+		snprintf(err, errlen, "libcurl failed to initialise");
+		curl_global_cleanup();
+		return -1;
+	}
 	snprintf(ps.owner, sizeof(ps.owner), "%ld-", (long)getpid());
 	{
 		unsigned char r[8];
@@ -255,12 +290,17 @@ notifier_run(const struct conf *conf, int once, char *err, size_t errlen)
 		int64_t last_pass, now;
 		int rc;
 
+		/* stuck in the database (a process died holding one of its
+		 * mutexes): the watchdog asks for a forced recovery and ends
+		 * the process, which andonctl notify starts again */
+		watchdog_arm(conf->watchdog_seconds);
 		/* a stuck process asked for a forced recovery: leave the
 		 * environment so it can run, and join the recovered one */
 		if (envlock_recovery_requested()) {
 			log_notice("notifier: a forced recovery was asked for: reopening");
 			store_close();
 			if (store_open(conf->data_dir, conf->db_cache_mb, err, errlen) != 0) {
+				curl_easy_cleanup(ps.curl);
 				curl_global_cleanup();
 				return -1;
 			}
@@ -272,12 +312,15 @@ notifier_run(const struct conf *conf, int once, char *err, size_t errlen)
 			if (rc == DB_RUNRECOVERY && store_reopen() != 0) {
 				snprintf(err, errlen, "the database needs recovery and could "
 				    "not be reopened");
+				curl_easy_cleanup(ps.curl);
 				curl_global_cleanup();
 				return -1;
 			}
 			log_error("notifier: outbox scan failed: %s", db_strerror(rc));
 		}
+		watchdog_arm(conf->watchdog_seconds);
 		store_maintain(conf->checkpoint_kbytes, conf->checkpoint_minutes);
+		watchdog_disarm();
 		if (once)
 			break;
 		if (ps.sent > 0)
@@ -295,6 +338,7 @@ notifier_run(const struct conf *conf, int once, char *err, size_t errlen)
 			sleep_ms(WAKE_POLL_MS);
 		}
 	}
+	curl_easy_cleanup(ps.curl);
 	curl_global_cleanup();
 	return 0;
 }

@@ -28,7 +28,9 @@ void notifier_sign(const char *msg_id, long long timestamp, const char *body,
                    size_t outlen);
 
 /* Runs passes until a SIGTERM/SIGINT (or one pass when once); 0, or -1
- * with err. */
+ * with err.  Each piece of database work and each attempt is watched
+ * (watchdog.h, started by the caller): stuck in the database, the
+ * process asks for a forced recovery and exits with status 75. */
 int notifier_run(const struct conf *conf, int once, char *err, size_t errlen);
 
 #endif

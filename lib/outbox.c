@@ -214,24 +214,21 @@ struct heads_scan {
 	char last[STORE_KEY_MAX];
 };
 
+/* The first pending delivery from the scan's start: its endpoint's head. */
 static int
 head_one(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	struct heads_scan *h = arg;
-	char wid[STORE_KEY_MAX];
 
 	(void)val;
 	(void)vlen;
-	if (klen < 10 || klen - 9 >= sizeof(wid))
+	if (klen < 10 || klen - 9 >= sizeof(h->last))
 		return 0;
-	memcpy(wid, key, klen - 9);
-	wid[klen - 9] = '\0';
-	if (!strcmp(wid, h->last))
-		return 0;                 /* not this endpoint's first */
-	snprintf(h->last, sizeof(h->last), "%s", wid);
-	json_array_append_new(h->heads, json_pack("[s, I]", wid, (json_int_t)
+	memcpy(h->last, key, klen - 9);
+	h->last[klen - 9] = '\0';
+	json_array_append_new(h->heads, json_pack("[s, I]", h->last, (json_int_t)
 	    store_be_u64((const unsigned char *)key + klen - 8)));
-	return 0;
+	return 1;
 }
 
 /*
@@ -250,7 +247,21 @@ outbox_heads(int (*fn)(void *arg, const char *webhook_id, uint64_t seq),
 
 	if (h.heads == NULL)
 		return ENOMEM;
-	rc = store_scan(NULL, T_OUTBOX, "", 0, 0, head_one, &h);
+	/* one cursor positioning per endpoint: from each head, the scan
+	 * starts again past the rest of its endpoint's keys (id SEP+1) */
+	for (rc = 0; rc == 0;) {
+		char start[STORE_KEY_MAX];
+		size_t before = json_array_size(h.heads);
+		int slen = h.last[0] ? snprintf(start, sizeof(start), "%s%c", h.last,
+		    KEY_SEP + 1) : 0;
+
+		if (slen < 0 || (size_t)slen >= sizeof(start))
+			break;
+		rc = store_scan_from(NULL, T_OUTBOX, "", 0, slen ? start : NULL,
+		    (size_t)slen, 0, head_one, &h);
+		if (json_array_size(h.heads) == before)
+			break;
+	}
 	json_array_foreach(h.heads, i, v) {
 		if (rc != 0)
 			break;
@@ -263,6 +274,44 @@ outbox_heads(int (*fn)(void *arg, const char *webhook_id, uint64_t seq),
 	}
 	json_decref(h.heads);
 	return rc;
+}
+
+struct next_scan {
+	uint64_t seq;
+	int found;
+};
+
+static int
+next_one(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct next_scan *n = arg;
+
+	(void)val;
+	(void)vlen;
+	if (klen < 8)
+		return 0;
+	n->seq = store_be_u64((const unsigned char *)key + klen - 8);
+	n->found = 1;
+	return 1;
+}
+
+int
+outbox_next(const char *webhook_id, uint64_t after, uint64_t *seq)
+{
+	unsigned char prefix[STORE_KEY_MAX];
+	struct next_scan n = { 0, 0 };
+	int plen = delivery_key(prefix, sizeof(prefix), webhook_id, after + 1), rc;
+
+	if (plen < 0 || after == UINT64_MAX)
+		return DB_NOTFOUND;
+	rc = store_scan_from(NULL, T_OUTBOX, prefix, (size_t)plen - 8, prefix,
+	    (size_t)plen, 0, next_one, &n);
+	if (rc != 0)
+		return rc;
+	if (!n.found)
+		return DB_NOTFOUND;
+	*seq = n.seq;
+	return 0;
 }
 
 struct claim_job {
@@ -342,6 +391,7 @@ struct finish_job {
 	const char *error;
 	int64_t duration_ms;
 	unsigned scale_ppm;
+	int64_t disable_after_ms;
 	const char *drop;
 };
 
@@ -412,14 +462,20 @@ finish_txn(DB_TXN *txn, void *arg)
 	json_decref(d);
 	if (rc == 0 && wait < 0)
 		rc = store_del(txn, T_OUTBOX, key, (size_t)klen);
-	return rc == DB_NOTFOUND ? 0 : rc;
+	if (rc == DB_NOTFOUND)
+		rc = 0;
+	if (rc == 0 && j->drop == NULL && j->disable_after_ms >= 0)
+		rc = webhook_note_attempt(txn, c->tenant, c->webhook_id,
+		    j->status >= 200 && j->status <= 299, now, j->disable_after_ms);
+	return rc;
 }
 
 int
 outbox_finish(const struct outbox_claim *c, int status, const char *error,
-              int64_t duration_ms, unsigned scale_ppm)
+              int64_t duration_ms, unsigned scale_ppm, int64_t disable_after_ms)
 {
-	struct finish_job j = { c, status, error, duration_ms, scale_ppm, NULL };
+	struct finish_job j = { c, status, error, duration_ms, scale_ppm,
+	    disable_after_ms, NULL };
 	int rc = store_run(finish_txn, &j);
 
 	return rc == STORE_ROLLBACK ? 0 : rc;
@@ -429,7 +485,7 @@ int
 outbox_drop(const char *webhook_id, uint64_t seq, const char *why)
 {
 	struct outbox_claim c;
-	struct finish_job j = { &c, 0, NULL, 0, 0, why };
+	struct finish_job j = { &c, 0, NULL, 0, 0, -1, why };
 	int rc;
 
 	memset(&c, 0, sizeof(c));

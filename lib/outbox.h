@@ -58,6 +58,10 @@ struct outbox_claim {
 int outbox_heads(int (*fn)(void *arg, const char *webhook_id, uint64_t seq),
                  void *arg);
 
+/* The seq of the webhook's first pending delivery after `after`: 0, or
+ * DB_NOTFOUND when there is none, or a DB error. */
+int outbox_next(const char *webhook_id, uint64_t after, uint64_t *seq);
+
 /* Leases the delivery for lease_ms when it is pending, due and not leased
  * by another: 1 claimed, 0 not now (*due_ms tells when, 0 unknown), or a
  * DB error. */
@@ -66,9 +70,13 @@ int outbox_claim(const char *webhook_id, uint64_t seq, const char *owner,
 
 /* Records an attempt's outcome: status (0 for a network error, then
  * error says what), duration; schedules the next attempt or ends the
- * delivery.  Nothing is written when the lease was lost. */
+ * delivery, and notes the endpoint's health (webhook_note_attempt(): it
+ * is disabled after failing for disable_after_ms, 0 never; -1 when the
+ * failure was not the endpoint's and does not count).  Nothing is written
+ * when the lease was lost. */
 int outbox_finish(const struct outbox_claim *c, int status, const char *error,
-                  int64_t duration_ms, unsigned scale_ppm);
+                  int64_t duration_ms, unsigned scale_ppm,
+                  int64_t disable_after_ms);
 
 /* Ends a delivery without an attempt (its subscription is gone). */
 int outbox_drop(const char *webhook_id, uint64_t seq, const char *why);

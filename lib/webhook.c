@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "clock.h"
 #include "ids.h"
 #include "pepper.h"
@@ -193,8 +194,17 @@ webhook_public(const json_t *rec)
 	json_t *pub = json_deep_copy(rec);
 
 	if (pub != NULL) {
+		json_t *since = json_object_get(rec, "failing_since_ms");
+		char text[CLOCK_TEXT_SIZE];
+
 		json_object_del(pub, "secrets");
 		json_object_del(pub, "tenant");
+		json_object_del(pub, "failing_since_ms");
+		if (json_is_integer(since)) {
+			clock_format(json_integer_value(since), text);
+			json_object_set_new(pub, "failing_since", json_string(text));
+		} else
+			json_object_set_new(pub, "failing_since", json_null());
 	}
 	return pub;
 }
@@ -238,6 +248,39 @@ webhook_list(const char *tenant, json_t **items)
 		return rc;
 	}
 	*items = s.items;
+	return 0;
+}
+
+struct find_scan {
+	const char *id;
+	json_t *rec;
+};
+
+static int
+find_one(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct find_scan *f = arg;
+	size_t n = strlen(f->id);
+	json_error_t err;
+
+	if (klen <= n || ((const char *)key)[klen - n - 1] != KEY_SEP ||
+	    memcmp((const char *)key + klen - n, f->id, n) != 0)
+		return 0;
+	f->rec = json_loadb(val, vlen, 0, &err);
+	return 1;
+}
+
+int
+webhook_find(const char *id, json_t **rec)
+{
+	struct find_scan f = { id, NULL };
+	int rc = store_scan(NULL, T_WEBHOOKS, "", 0, 0, find_one, &f);
+
+	if (rc != 0)
+		return rc;
+	if (f.rec == NULL)
+		return DB_NOTFOUND;
+	*rec = f.rec;
 	return 0;
 }
 
@@ -334,4 +377,69 @@ webhook_signing_keys(const json_t *rec, int64_t now_ms,
 	}
 	sodium_memzero(key, sizeof(key));
 	return count > 0 ? count : -1;
+}
+
+void
+webhook_clear_failing(json_t *rec)
+{
+	json_object_del(rec, "failing_since_ms");
+	json_object_del(rec, "disabled_at");
+	json_object_del(rec, "disabled_reason");
+}
+
+int
+webhook_note_attempt(DB_TXN *txn, const char *tenant, const char *id, int ok,
+                     int64_t now_ms, int64_t disable_after_ms)
+{
+	char at[CLOCK_TEXT_SIZE], since_text[CLOCK_TEXT_SIZE], reason[160];
+	json_t *rec, *since;
+	int64_t since_ms;
+	int rc = webhook_get(txn, tenant, id, &rec, DB_RMW);
+
+	if (rc == DB_NOTFOUND)
+		return 0;                 /* deleted since: nothing to keep */
+	if (rc != 0)
+		return rc;
+	since = json_object_get(rec, "failing_since_ms");
+	if (ok || !json_is_true(json_object_get(rec, "enabled"))) {
+		/* healthy (or already disabled): written only on a change */
+		if (ok && since != NULL) {
+			json_object_del(rec, "failing_since_ms");
+			rc = webhook_put(txn, rec);
+		}
+		json_decref(rec);
+		return rc;
+	}
+	if (!json_is_integer(since)) {
+		json_object_set_new(rec, "failing_since_ms", json_integer(now_ms));
+		rc = webhook_put(txn, rec);
+		json_decref(rec);
+		return rc;
+	}
+	since_ms = json_integer_value(since);
+	if (disable_after_ms <= 0 || now_ms - since_ms < disable_after_ms) {
+		json_decref(rec);
+		return 0;
+	}
+	/* every attempt has failed for disable_after_ms: disabled, and said */
+	clock_format(now_ms, at);
+	clock_format(since_ms, since_text);
+	snprintf(reason, sizeof(reason), "every delivery attempt has failed since "
+	    "%s", since_text);
+	json_object_set_new(rec, "enabled", json_false());
+	json_object_set_new(rec, "disabled_at", json_string(at));
+	json_object_set_new(rec, "disabled_reason", json_string(reason));
+	json_object_set_new(rec, "updated_at", json_string(at));
+	if ((rc = webhook_put(txn, rec)) == 0) {
+		/* the actor is the notifier (andonctl notify): no API key */
+		struct audit_entry e = { tenant, "webhook.disabled", NULL, "notifier",
+		    "webhook", id, reason, json_pack("{s:O, s:s, s:I}",
+		    "url", json_object_get(rec, "url"), "failing_since", since_text,
+		    "disable_after_seconds", (json_int_t)(disable_after_ms / 1000)) };
+
+		rc = audit_append(txn, &e, NULL, 0);
+		json_decref(e.data);
+	}
+	json_decref(rec);
+	return rc;
 }

@@ -48,6 +48,8 @@ int webhook_create(DB_TXN *txn, const char *tenant, const char *url,
 int webhook_get(DB_TXN *txn, const char *tenant, const char *id,
                 json_t **rec, uint32_t flags);
 int webhook_put(DB_TXN *txn, const json_t *rec);
+/* Whichever tenant's it is (the admin CLI: walks every subscription). */
+int webhook_find(const char *id, json_t **rec);
 int webhook_delete(DB_TXN *txn, const char *tenant, const char *id);
 
 /* The record as the API shows it: never a secret. */
@@ -65,6 +67,21 @@ int webhook_rotate(json_t *rec, int64_t overlap_ms,
  * or -1 when none can be opened (no pepper, or another pepper). */
 int webhook_signing_keys(const json_t *rec, int64_t now_ms,
                          unsigned char keys[WEBHOOK_MAX_KEYS][WEBHOOK_SECRET_BYTES]);
+
+/*
+ * An endpoint's health, after an attempt at one of its deliveries, in the
+ * attempt's transaction: a success clears failing_since; a failure sets it
+ * when unset, and when every attempt has failed for disable_after_ms (0:
+ * never) disables the subscription (enabled false, disabled_at,
+ * disabled_reason) and appends webhook.disabled, whose actor is the
+ * notifier.  Nothing is written while the state stays the same.
+ */
+int webhook_note_attempt(DB_TXN *txn, const char *tenant, const char *id,
+                         int ok, int64_t now_ms, int64_t disable_after_ms);
+
+/* Forgets the failing state and why the notifier disabled it (when it is
+ * enabled by hand). */
+void webhook_clear_failing(json_t *rec);
 
 /* Calls fn for each of the tenant's subscriptions that wants event. */
 int webhook_each_wanting(DB_TXN *txn, const json_t *event,

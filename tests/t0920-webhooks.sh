@@ -9,6 +9,11 @@
 # private, a name resolving to loopback, ftp://, http:// by default,
 # credentials, a malformed port) is a 400 naming url, nothing stored.
 # Scopes: webhooks:write to change, audit:read to read; tenants isolated.
+# "andonctl webhooks TENANT" and "andonctl webhooks deliveries ID [LIMIT]"
+# print the public forms as JSON lines (newest delivery first), never a
+# secret, and fail on an unknown tenant or webhook or a bad limit.  The
+# shipped conf/andon-notify.service runs "andonctl notify" as andon with
+# Restart=on-failure, and systemd-analyze verify accepts it.
 . "$(dirname "$0")/setup.sh"
 
 PUBLIC=https://93.184.215.14/hook   # a public address: no DNS needed
@@ -30,7 +35,7 @@ refused() {
 }
 
 subscriptions() {
-	local id secret secret2 before kread kcheck
+	local id secret secret2 before kread kcheck out dl got
 	before=$(count_webhooks)
 	check "no webhook at first" [ "$before" = 0 ]
 
@@ -133,6 +138,35 @@ subscriptions() {
 	check "the audit chain verifies" bash -c \
 		'"$@" verify >/dev/null 2>&1' _ "$ANDONCTL" -c "$DATA/andon.conf" -d "$DATA"
 
+	# andonctl webhooks: the same public forms, never a secret
+	api PATCH "/v1/webhooks/$id" '{"enabled":true}'
+	api POST "/v1/webhooks/$id/test" '{}'
+	api POST "/v1/webhooks/$id/test" '{}'
+	check_status 202 "two test deliveries queued"
+	out=$(ctl webhooks "$TENANT")
+	api GET /v1/webhooks
+	got=$(jq -s -c --arg id "$id" '[(map(.id) | sort), (map(has("secret") or has("secrets") or has("tenant")) | any), (map(select(.id == $id))[0] | [.url, .enabled])]' <<<"$out")
+	check "andonctl webhooks TENANT: a JSON line for each of the tenant's webhooks ($got)" \
+		[ "$got" = "[$(jq -c '[.data[].id] | sort' <<<"$BODY"),false,[\"$PUBLIC\",true]]" ]
+	check "andonctl webhooks: another tenant's list is empty" \
+		bash -c '[ -z "$("$@" webhooks "$0")" ]' "$TENANT_B" "$ANDONCTL" -c "$DATA/andon.conf" -d "$DATA"
+	dl=$(ctl webhooks deliveries "$id")
+	check "andonctl webhooks deliveries ID: both, newest first, pending" \
+		bash -c '[ "$(jq -s -c "[length, (map(.state) | unique), (.[0].event_seq > .[1].event_seq), (map(has(\"lease_owner\") or has(\"tenant\")) | any)]" <<<"$1")" = "[2,[\"pending\"],true,false]" ]' _ "$dl"
+	check "andonctl webhooks deliveries ID 1: the newest only" \
+		bash -c '[ "$("$@" | jq -s -c "[length, .[0].id]")" = "[1,$(jq -s -c ".[0].id" <<<"$0")]" ]' \
+		"$dl" "$ANDONCTL" -c "$DATA/andon.conf" -d "$DATA" webhooks deliveries "$id" 1
+	check "andonctl: no secret in either listing" \
+		bash -c '! grep -F -q -e "${1#whsec_}" -e "${2#whsec_}" -e "${3#whsec_}" -e whsec_ <<<"$4"' \
+		_ "$secret" "$secret2" "$secret3" "$out$dl"
+	check "andonctl webhooks deliveries of an unknown webhook fails" \
+		bash -c 'out=$("$@" 2>&1); [ $? != 0 ] && grep -q "no webhook" <<<"$out"' \
+		_ "$ANDONCTL" -c "$DATA/andon.conf" -d "$DATA" webhooks deliveries wh_000000000000
+	check "andonctl webhooks of an unknown tenant fails" \
+		bash -c '! "$@" >/dev/null 2>&1' _ "$ANDONCTL" -c "$DATA/andon.conf" -d "$DATA" webhooks org_00000000
+	check "andonctl webhooks deliveries with a bad limit fails" \
+		bash -c '! "$@" >/dev/null 2>&1' _ "$ANDONCTL" -c "$DATA/andon.conf" -d "$DATA" webhooks deliveries "$id" 0
+
 	# DELETE
 	KEY=$KEY_B api DELETE "/v1/webhooks/$id"
 	check_status 404 "another tenant cannot delete it"
@@ -145,4 +179,17 @@ subscriptions() {
 }
 
 for_each_server subscriptions
+
+# the shipped unit for the notifier (not installed by make)
+unit=$TOP/conf/andon-notify.service
+check "andon-notify.service runs andonctl notify as andon, restarted on failure" \
+	bash -c 'grep -q "^ExecStart=[^ ]*/andonctl -c /etc/andon/andon.conf notify$" "$1" &&
+		grep -q "^User=andon$" "$1" && grep -q "^Restart=on-failure$" "$1"' _ "$unit"
+if command -v systemd-analyze >/dev/null; then
+	udir=$(mktemp -d /tmp/andon-t.unit.XXXXXX)
+	sed "s|^ExecStart=[^ ]*/andonctl|ExecStart=$ANDONCTL|" "$unit" >"$udir/andon-notify.service"
+	check "systemd-analyze verify accepts it (ExecStart: the built andonctl)" \
+		systemd-analyze verify --man=no "$udir/andon-notify.service"
+	rm -rf "$udir"
+fi
 finish

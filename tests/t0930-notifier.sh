@@ -14,12 +14,17 @@
 # webhook_allow_private = yes is refused at delivery when the notifier
 # runs without it; SIGKILL of the notifier mid-burst of 1,000 events
 # loses none and keeps order; two notifiers at once never send one
-# attempt twice.
+# attempt twice.  An endpoint failing for webhook_disable_after_seconds (2
+# here) is disabled by the notifier with a webhook.disabled event (actor
+# the notifier), its pending delivery dead; healthy and recovered endpoints
+# are not; PATCH enabled=true enables it again and forgets the failures.
+# A short watchdog (5 s): a process killed inside Berkeley DB wedges the
+# others until it fires (the notifier's too, which starts its work again).
 . "$(dirname "$0")/setup.sh"
 
 CONF_OVERRIDES="webhook_allow_private=yes webhook_allow_http=yes
 webhook_retry_scale_ppm=10 webhook_timeout_ms=1000 webhook_connect_timeout_ms=500
-webhook_rotation_overlap_seconds=4"
+webhook_rotation_overlap_seconds=4 watchdog_seconds=5"
 
 command -v node >/dev/null && command -v npm >/dev/null ||
 	{ echo "t0910: node and npm are needed (./dev deps)" >&2; exit 99; }
@@ -235,7 +240,58 @@ events_and_failures() {
 	check "no secret in the notifier's or the servers' logs" \
 		bash -c '! grep -r -a -F -q -e "${1#whsec_}" -e "${2#whsec_}" "$3"' _ "$new" "$old" "$DATA/log/notifier.log"
 	stop_notifiers
+	disabling "$wid_ok" "$wid_flaky"
 	cleanup
+}
+
+# disabling WID-OK WID-FLAKY: an endpoint whose attempts have all failed
+# for webhook_disable_after_seconds (2 here) is disabled by the notifier,
+# with a webhook.disabled event; PATCH enabled=true enables it again.
+disabling() {
+	local wid_ok=$1 wid_flaky=$2 wid start
+	sed -i 's/^webhook_disable_after_seconds *=.*/webhook_disable_after_seconds = 2/' \
+		"$DATA/andon.conf"
+	start_notifier
+	touch "$LOG.down"
+	subscribe /down '["webhook.test"]'
+	wid=$WID
+	api POST "/v1/webhooks/$wid/test" '{}'
+	wait_until 10 "failing: the first test event is dead" state_is "$wid" dead
+	api GET "/v1/webhooks/$wid"
+	check_json '[.enabled, (.failing_since | type), .disabled_reason]' \
+		'[true,"string",null]' "failing for less than 2 s: still enabled, failing_since shown"
+	start=$(date +%s%N)
+	while (($(date +%s%N) - start < 2100000000)); do sleep 0.2; done
+	api POST "/v1/webhooks/$wid/test" '{}'
+	check_status 202 "failing: a second test event queued"
+	wait_until 10 "failing for 2 s: the endpoint is disabled" webhook_is "$wid" \
+		'.enabled == false and (.disabled_reason | test("failed since"))'
+	wait_until 10 "its pending delivery is dead" state_is "$wid" dead
+	api GET "/v1/audit/events?type=webhook.disabled&target_id=$wid"
+	check_json '[.count, .data[0].actor.operator_id, .data[0].actor.key_id, (.data[0].data.disable_after_seconds)]' \
+		'[1,"notifier",null,2]' "one webhook.disabled event, its actor the notifier"
+	api POST "/v1/webhooks/$wid/test" '{}'
+	check_status 409 "a disabled endpoint cannot be tested"
+	api GET "/v1/webhooks/$wid_ok"
+	check_json '[.enabled, .failing_since]' '[true,null]' "a healthy endpoint stays enabled"
+	api GET "/v1/webhooks/$wid_flaky"
+	check_json '[.enabled, .failing_since]' '[true,null]' \
+		"an endpoint that failed then succeeded: not failing"
+	rm -f "$LOG.down"
+	api PATCH "/v1/webhooks/$wid" '{"enabled":true}'
+	check_status 200 "re-enabled by PATCH"
+	check_json '[.enabled, .failing_since, .disabled_reason, .disabled_at]' \
+		'[true,null,null,null]' "re-enabled: the failing record is forgotten"
+	api POST "/v1/webhooks/$wid/test" '{}'
+	wait_until 10 "re-enabled: a test event is delivered" state_is "$wid" delivered
+	api GET "/v1/webhooks/$wid"
+	check_json '.enabled' 'true' "and it stays enabled"
+	stop_notifiers
+}
+
+webhook_is() {	# webhook_is WID JQ-TEST
+	api GET "/v1/webhooks/$1"
+	jq -e "$2" <<<"$BODY" >/dev/null
 }
 
 # burst WID N: N test events, one connection; the statuses go to
