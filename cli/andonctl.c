@@ -29,6 +29,7 @@
 #include "notifier.h"
 #include "pepper.h"
 #include "scope.h"
+#include "siem.h"
 #include "store.h"
 #include "tlog.h"
 
@@ -67,6 +68,9 @@ usage(FILE *f)
 	    "  checkpoint                    force a checkpoint and remove old logs\n"
 	    "  notify [--once]               deliver webhooks from the outbox (foreground;\n"
 	    "                                --once: one pass over what is due, then exit)\n"
+	    "  siem [--once]                 send every audit event to the SIEM sinks the\n"
+	    "                                conf names (syslog, JSON-lines file; foreground;\n"
+	    "                                --once: until every event was sent, then exit)\n"
 	    "\n"
 	    "The conf defaults to $ANDON_CONF or conf/andon.conf; the data directory to\n"
 	    "$ANDON_DATA or the conf's data_dir.\n", f);
@@ -622,15 +626,17 @@ main(int argc, char **argv)
 		rc = cmd_restore(argv[1]);
 	} else if (!strcmp(argv[0], "backup") && argc >= 2) {
 		rc = cmd_backup(argv[1]);
-	} else if (!strcmp(argv[0], "notify")) {
+	} else if (!strcmp(argv[0], "notify") || !strcmp(argv[0], "siem")) {
+		/* the daemons: foreground, or one pass with --once */
+		int (*run)(const struct conf *, int, char *, size_t) =
+		    !strcmp(argv[0], "notify") ? notifier_run : siem_run;
 		int once = argc >= 2 && !strcmp(argv[1], "--once");
 
 		if (argc > 2 || (argc == 2 && !once)) {
 			usage(stderr);
 			return 2;
 		}
-		if ((rc = open_store()) == 0 &&
-		    notifier_run(&conf, once, err, sizeof(err)) != 0)
+		if ((rc = open_store()) == 0 && run(&conf, once, err, sizeof(err)) != 0)
 			rc = fail("%s", err);
 	} else if (!strcmp(argv[0], "checkpoint")) {
 		if ((rc = open_store()) == 0) {
