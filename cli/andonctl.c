@@ -33,6 +33,7 @@
 #include "outbox.h"
 #include "pepper.h"
 #include "scope.h"
+#include "siem.h"
 #include "store.h"
 #include "tlog.h"
 #include "watchdog.h"
@@ -77,6 +78,9 @@ usage(FILE *f)
 	    "  webhooks deliveries WEBHOOK_ID [LIMIT]\n"
 	    "                                list a webhook's deliveries, newest first\n"
 	    "                                (LIMIT, default 100)\n"
+	    "  siem [--once]                 send every audit event to the SIEM sinks the\n"
+	    "                                conf names (syslog, JSON-lines file; foreground;\n"
+	    "                                --once: until every event was sent, then exit)\n"
 	    "\n"
 	    "The conf defaults to $ANDON_CONF or conf/andon.conf; the data directory to\n"
 	    "$ANDON_DATA or the conf's data_dir.\n", f);
@@ -769,14 +773,19 @@ main(int argc, char **argv)
 		rc = cmd_restore(argv[1]);
 	} else if (!strcmp(argv[0], "backup") && argc >= 2) {
 		rc = cmd_backup(argv[1]);
-	} else if (!strcmp(argv[0], "notify")) {
+	} else if (!strcmp(argv[0], "notify") || !strcmp(argv[0], "siem")) {
+		/* the daemons: foreground, or one pass with --once */
 		int once = argc >= 2 && !strcmp(argv[1], "--once");
 
 		if (argc > 2 || (argc == 2 && !once)) {
 			usage(stderr);
 			return 2;
 		}
-		rc = cmd_notify(once);
+		if (!strcmp(argv[0], "notify"))
+			rc = cmd_notify(once);
+		else if ((rc = open_store()) == 0 &&
+		    siem_run(&conf, once, err, sizeof(err)) != 0)
+			rc = fail("%s", err);
 	} else if (!strcmp(argv[0], "webhooks")) {
 		rc = cmd_webhooks(argc, argv);
 	} else if (!strcmp(argv[0], "checkpoint")) {

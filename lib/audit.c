@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 
 #include <sodium.h>
 
 #include "audit.h"
 #include "clock.h"
+#include "generation.h"
 #include "ids.h"
 #include "merkle.h"
 #include "outbox.h"
@@ -18,17 +18,6 @@
 
 #define META_AUDIT_HEAD STORE_AUDIT_HEAD
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
-
-static json_t *pending;          /* events of the open transaction */
-static int sink_syslog;
-static char sink_jsonl[4096];
-
-void
-audit_sinks_configure(const struct conf *conf)
-{
-	sink_syslog = conf->audit_syslog;
-	snprintf(sink_jsonl, sizeof(sink_jsonl), "%s", conf->audit_jsonl);
-}
 
 int
 audit_head(DB_TXN *txn, uint64_t *seq, char *hash, size_t hashlen)
@@ -196,9 +185,8 @@ audit_append(DB_TXN *txn, const struct audit_entry *e, char *receipt_id,
 		json_decref(head);
 	}
 	if (rc == 0) {
-		if (pending == NULL)
-			pending = json_array();
-		json_array_append(pending, event);
+		/* wakes the SIEM sinks; they read after the commit (generation.h) */
+		generation_bump(GEN_AUDIT);
 		if (receipt_id)
 			snprintf(receipt_id, receipt_len, "%s", rcpt);
 	}
@@ -221,41 +209,6 @@ audit_get(DB_TXN *txn, uint64_t seq, json_t **event)
 	*event = json_loadb(val, len, 0, &err);
 	free(val);
 	return *event ? 0 : DB_NOTFOUND;
-}
-
-void
-audit_flush_pending(void)
-{
-	size_t i;
-	json_t *event;
-
-	if (pending == NULL)
-		return;
-	json_array_foreach(pending, i, event) {
-		char *line = json_dumps(event, JSON_COMPACT);
-
-		if (line == NULL)
-			continue;
-		if (sink_syslog)
-			syslog(LOG_LOCAL0 | LOG_NOTICE, "%s", line);
-		if (sink_jsonl[0]) {
-			FILE *f = fopen(sink_jsonl, "a");
-
-			if (f != NULL) {
-				fprintf(f, "%s\n", line);
-				fclose(f);
-			}
-		}
-		free(line);
-	}
-	json_array_clear(pending);
-}
-
-void
-audit_discard_pending(void)
-{
-	if (pending)
-		json_array_clear(pending);
 }
 
 struct verify_state {

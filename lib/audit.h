@@ -7,7 +7,8 @@
  * event carries prev_hash; the leaf is the canonical JSON with "hash".
  * The canonical form is RFC 8785's (events carry "canon": "jcs"), or for
  * events written before that marker jansson's sorted dump (tlog.h).
- * Events reach syslog / the JSON-lines file only after their commit.
+ * Events reach syslog and the JSON-lines file after their commit, read
+ * from the trail by andonctl siem (siem.h), never from a request's path.
  */
 #ifndef ANDON_AUDIT_H
 #define ANDON_AUDIT_H
@@ -65,12 +66,6 @@ int audit_get_text(uint64_t seq, char **buf, size_t *cap, size_t *len);
 /* The tenant's event by id: 0, DB_NOTFOUND (also another tenant's) or a
  * DB error. */
 int audit_find(const char *tenant, const char *id, json_t **event);
-
-/* After a commit: send the events of the transaction to the SIEM sinks.
- * After an abort: forget them. */
-void audit_sinks_configure(const struct conf *conf);
-void audit_flush_pending(void);
-void audit_discard_pending(void);
 
 /* Verifies the whole chain and the transparency log. Returns 0 when both
  * verify, else -1 and a reason. */

@@ -12,7 +12,8 @@
 
 #include "conf.h"
 
-enum conf_kind { CONF_UINT, CONF_SIZE, CONF_BOOL, CONF_PATH };
+enum conf_kind { CONF_UINT, CONF_SIZE, CONF_BOOL, CONF_PATH, CONF_IDENT,
+	CONF_FACILITY };
 
 struct conf_key {
 	const char *name;
@@ -40,6 +41,9 @@ static const struct conf_key conf_keys[] = {
 	UINT_KEY(checkpoint_minutes, 0, 1440),
 	UINT_KEY(watchdog_seconds, 5, 3600),
 	{ "audit_syslog", CONF_BOOL, offsetof(struct conf, audit_syslog), 0, 1 },
+	{ "audit_syslog_socket", CONF_PATH, offsetof(struct conf, audit_syslog_socket), 0, 0 },
+	{ "audit_syslog_ident", CONF_IDENT, offsetof(struct conf, audit_syslog_ident), 1, CONF_IDENT_MAX },
+	{ "audit_syslog_facility", CONF_FACILITY, offsetof(struct conf, audit_syslog_facility), 0, 0 },
 	{ "audit_jsonl", CONF_PATH, offsetof(struct conf, audit_jsonl), 0, 0 },
 	{ "key_pepper_file", CONF_PATH, offsetof(struct conf, key_pepper_file), 0, 0 },
 	{ "webhook_allow_http", CONF_BOOL, offsetof(struct conf, webhook_allow_http), 0, 1 },
@@ -70,11 +74,30 @@ conf_defaults(struct conf *c)
 	c->checkpoint_kbytes = 4096;
 	c->checkpoint_minutes = 1;
 	c->watchdog_seconds = 60;
+	snprintf(c->audit_syslog_socket, sizeof(c->audit_syslog_socket), "/dev/log");
+	snprintf(c->audit_syslog_ident, sizeof(c->audit_syslog_ident), "andon");
+	c->audit_syslog_facility = 16;    /* local0 */
 	c->webhook_rotation_overlap_seconds = 86400;
 	c->webhook_connect_timeout_ms = 5000;
 	c->webhook_timeout_ms = 15000;
 	c->webhook_retry_scale_ppm = 1000000;
 	c->webhook_disable_after_seconds = 72u * 3600;
+}
+
+/* RFC 5424 section 6.2.1's facilities by their usual names. */
+static const char *const facilities[24] = {
+	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
+	"uucp", "cron", "authpriv", "ftp", "ntp", "security", "console", "clock",
+	"local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+};
+
+int
+conf_facility(const char *name)
+{
+	for (int i = 0; i < 24; i++)
+		if (!strcmp(facilities[i], name))
+			return i;
+	return -1;
 }
 
 const char *
@@ -104,6 +127,7 @@ set_value(struct conf *c, const struct conf_key *k, const char *value,
 {
 	char *field = (char *)c + k->offset;
 	unsigned long n;
+	const char *p;
 	char *end;
 
 	switch (k->kind) {
@@ -113,6 +137,25 @@ set_value(struct conf *c, const struct conf_key *k, const char *value,
 			return -1;
 		}
 		snprintf(field, PATH_MAX, "%s", value);
+		return 0;
+	case CONF_IDENT:
+		/* printable US-ASCII without spaces (RFC 5424 PRINTUSASCII) */
+		n = strlen(value);
+		for (p = value; *p > ' ' && *p < 127; p++)
+			;
+		if (n < k->min || n > k->max || *p != '\0') {
+			snprintf(err, errlen, "line %u: %s must be 1 to %lu printable ASCII "
+			    "characters without spaces", lineno, k->name, k->max);
+			return -1;
+		}
+		snprintf(field, k->max + 1, "%s", value);
+		return 0;
+	case CONF_FACILITY:
+		if ((*(int *)field = conf_facility(value)) < 0) {
+			snprintf(err, errlen, "line %u: %s must be a syslog facility "
+			    "(local0 to local7, daemon, user, auth, authpriv...)", lineno, k->name);
+			return -1;
+		}
 		return 0;
 	case CONF_BOOL:
 		if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1"))

@@ -5,6 +5,8 @@
 #include <limits.h>
 #include <stddef.h>
 
+#define CONF_IDENT_MAX 48                 /* RFC 5424 APP-NAME */
+
 struct conf {
 	char data_dir[PATH_MAX];
 	size_t max_body;
@@ -22,7 +24,10 @@ struct conf {
 	unsigned checkpoint_kbytes;
 	unsigned checkpoint_minutes;
 	unsigned watchdog_seconds;        /* a request stuck this long: recover */
-	int audit_syslog;
+	int audit_syslog;                 /* the SIEM sinks (siem.h) */
+	char audit_syslog_socket[PATH_MAX];
+	char audit_syslog_ident[CONF_IDENT_MAX + 1]; /* RFC 5424 APP-NAME */
+	int audit_syslog_facility;        /* 0..23 (local0 is 16) */
 	char audit_jsonl[PATH_MAX];
 	char key_pepper_file[PATH_MAX]; /* default: andon.pepper beside the conf */
 	int webhook_allow_http;           /* http:// destinations too */
@@ -39,6 +44,8 @@ void conf_defaults(struct conf *c);
  * ANDON_DATA environment variable.  On error returns -1 and writes a
  * one-line reason into err. */
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+/* The syslog facility's code for a name ("local0", "daemon"...), or -1. */
+int conf_facility(const char *name);
 /* The conf path: $ANDON_CONF, else "conf/andon.conf". */
 const char *conf_default_path(void);
 

@@ -32,6 +32,9 @@ enum generation {
 	GEN_SESSIONS,       /* T_SESSIONS, T_SESSION_TOKENS: opened, ended */
 	GEN_OUTBOX,         /* T_OUTBOX: webhook deliveries queued (the
 	                       notifier's wake-up) */
+	GEN_AUDIT,          /* T_AUDIT: events appended (the SIEM sinks'
+	                       wake-up); bumped by audit_append, not store.c,
+	                       as no read of T_AUDIT goes through a cache */
 	GEN_COUNT
 };
 

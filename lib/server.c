@@ -14,7 +14,6 @@
 #include <sodium.h>
 
 #include "log.h"
-#include "audit.h"
 #include "checkpointer.h"
 #include "clock.h"
 #include "envlock.h"
@@ -336,7 +335,6 @@ run_handler(struct ctx *c)
 		enum idem_result seen = IDEM_NEW;
 
 		response_reset(c->resp);
-		audit_discard_pending();
 		c->txn = NULL;
 		c->no_effect = 0;
 		if (write && (rc = store_begin_write(&c->txn)) != 0)
@@ -363,7 +361,6 @@ run_handler(struct ctx *c)
 			if (c->resp->status >= 400 || c->no_effect) {
 				store_abort(c->txn);
 				c->txn = NULL;
-				audit_discard_pending();
 				if ((rc = store_sync()) != 0)
 					break;
 				return;
@@ -378,16 +375,13 @@ run_handler(struct ctx *c)
 				c->txn = NULL;
 			}
 		}
-		if (rc == 0) {
-			audit_flush_pending();
+		if (rc == 0)
 			return;
-		}
 retry:
 		if (c->txn != NULL) {
 			store_abort(c->txn);
 			c->txn = NULL;
 		}
-		audit_discard_pending();
 		if (!store_retryable(rc))
 			break;
 		if (rc == DB_LOCK_NOTGRANTED && store_failchk() == DB_RUNRECOVERY)
@@ -603,7 +597,6 @@ start(const struct family *f, int argc, char **argv)
 		log_error("%s", err);
 		return -1;
 	}
-	audit_sinks_configure(&conf);
 	if (f->init && f->init(&conf) != 0) {
 		fprintf(stderr, "%s: initialisation failed\n", f->name);
 		return -1;

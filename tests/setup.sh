@@ -11,6 +11,7 @@
 #                             (KEY defaults to ADMIN_KEY; KEY='' sends none)
 #   check_status CODE DESC    check_json JQ-FILTER EXPECTED DESC
 #   check_header NAME ERE DESC    ok DESC    fail DESC    finish
+#   wait_until SECONDS DESC CMD...   ok DESC once CMD succeeds (polled)
 #
 # After start_server: PORT, BASE, DATA, TENANT, ADMIN_KEY (scopes
 # "*,platform:admin"), TENANT_B and KEY_B (a second tenant, scopes "*"), CTL
@@ -329,6 +330,18 @@ check() {
 	local desc=$1
 	shift
 	if "$@"; then ok "$desc"; else fail "$desc"; fi
+}
+
+# wait_until SECONDS DESC CMD...: polls CMD every 0.1 s.
+wait_until() {
+	local secs=$1 desc=$2 i
+	shift 2
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" && { ok "$desc"; return 0; }
+		sleep 0.1
+	done
+	fail "$desc (not within ${secs}s)"
+	return 1
 }
 
 finish() {

@@ -135,7 +135,8 @@ secrets_nowhere() {
 	agents POST /v1/sessions/introspect "{\"token\":\"$first\"}"
 	check_json '.active' 'true' "the token shown the first time is active"
 
-	# where secrets could land
+	# where secrets could land (andonctl siem writes the audit file)
+	check "andonctl siem --once writes the audit file" ctl siem --once
 	check "the audit file is written" test -s "$DATA/log/audit.jsonl"
 	present "$prefix" "the search sees the database (a key's public prefix)" "$DATA"
 	present "$sid" "the search sees the audit file" "$DATA/log/audit.jsonl"

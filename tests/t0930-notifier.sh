@@ -73,18 +73,6 @@ start_receiver() {
 	RPORT=$(cat "$DATA/run/receiver.port")
 }
 
-# wait_until SECONDS DESC CMD...: polls CMD every 0.1 s.
-wait_until() {
-	local secs=$1 desc=$2 i
-	shift 2
-	for ((i = 0; i < secs * 10; i++)); do
-		"$@" && { ok "$desc"; return 0; }
-		sleep 0.1
-	done
-	fail "$desc (not within ${secs}s)"
-	return 1
-}
-
 # subscribe PATH EVENTS-JSON: sets WID and SECRET, tells the receiver.
 subscribe() {
 	api POST /v1/webhooks "{\"url\":\"http://127.0.0.1:$RPORT$1\",\"events\":$2}"

@@ -79,7 +79,6 @@ main(int argc, char **argv)
 			store_close();
 			return 1;
 		}
-		audit_discard_pending();
 	}
 	store_close();
 	return 0;
