@@ -404,6 +404,16 @@ add_warning(struct ctx *c)
 
 	if (c->gate.severity != 3)
 		return;
+	/* a write may have just changed the gate (resolved this very
+	 * shutdown): the warning tells the state after it, not before */
+	if ((c->route->flags & ROUTE_WRITE) && c->resp->status < 300) {
+		struct gate_state after;
+
+		if (gate_evaluate(c->who.tenant, c->who.key_id, &after) == 0)
+			c->gate = after;
+		if (c->gate.severity != 3)
+			return;
+	}
 	snprintf(header, sizeof(header), "%s; severity=3", c->gate.shutdown_id);
 	response_header(c->resp, "X-Emergency-Warning", header);
 	if (json_is_object(c->resp->json))

@@ -32,5 +32,32 @@ shortest_reals() {
 		fail "1 stays a number"
 }
 
+# Defect 7: resolving a severity-3 shutdown does not answer with the
+# warning of the shutdown it just resolved; another one still active is
+# still announced.
+resolve_warning() {
+	local first second
+	api POST /v1/emergency-shutdown '{"severity":3,"reason":"first warning","scope":"org"}'
+	check_status 201 "a severity-3 shutdown"
+	first=$(jq -r .shutdown_id <<<"$BODY")
+	api POST "/v1/emergency-shutdown/$first/resolve" '{"reason":"done"}'
+	check_status 200 "resolve it"
+	check_json '.emergency_warning' 'null' "the answer carries no warning of the resolved one"
+	grep -qi '^x-emergency-warning:' <<<"$HEADERS" &&
+		fail "no X-Emergency-Warning header after resolving the only one" ||
+		ok "no X-Emergency-Warning header after resolving the only one"
+
+	api POST /v1/emergency-shutdown '{"severity":3,"reason":"one","scope":"org"}'
+	first=$(jq -r .shutdown_id <<<"$BODY")
+	api POST /v1/emergency-shutdown '{"severity":3,"reason":"two","scope":"org"}'
+	second=$(jq -r .shutdown_id <<<"$BODY")
+	api POST "/v1/emergency-shutdown/$second/resolve" '{"reason":"done"}'
+	check_status 200 "resolve one of two"
+	check_json '.emergency_warning.shutdown_id' "\"$first\"" "the other one is still announced"
+	api POST "/v1/emergency-shutdown/$first/resolve" '{"reason":"done"}'
+	check_json '.emergency_warning' 'null' "and then none"
+}
+
 for_each_server shortest_reals
+for_each_server resolve_warning
 finish
