@@ -25,6 +25,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "conf.h"
+#include "event.h"
 #include "ids.h"
 #include "notifier.h"
 #include "pepper.h"
@@ -343,7 +344,7 @@ cmd_verify_receipt(int argc, char **argv)
 	if (pk_text == NULL || sodium_base642bin(pk, sizeof(pk), pk_text, strlen(pk_text),
 	    NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 || len != sizeof(pk))
 		return fail("%s", "the public key must be 32 bytes of base64");
-	if (!tlog_verify_receipt(receipt, pk, why, sizeof(why))) {
+	if (!tlog_verify_proof(receipt, pk, why, sizeof(why))) {
 		printf("INVALID: %s\n", why);
 		json_decref(receipt);
 		return 1;
@@ -404,7 +405,7 @@ cmd_verify_export(int argc, char **argv)
 		else if ((uint64_t)seq <= last_seq)
 			snprintf(why, sizeof(why), "event %" JSON_INTEGER_FORMAT " is out of order "
 			    "or repeated", seq);
-		else if (!audit_event_hash_ok(event))
+		else if (!event_hash_ok(event))
 			snprintf(why, sizeof(why), "event %" JSON_INTEGER_FORMAT " has been altered", seq);
 		else if ((uint64_t)seq == last_seq + 1) {
 			/* the first event of all chains to zeros */
