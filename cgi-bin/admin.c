@@ -11,16 +11,19 @@
 
 #include "audit.h"
 #include "clock.h"
-#include "listing.h"
+#include "killswitch.h"
 #include "scope.h"
 #include "server.h"
-#include "store.h"
-#include "tlog.h"
+#include "shutdown.h"
 
 static const struct field_spec key_fields[] = {
-	{ "name", FIELD_STRING, FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE, 128, NULL, 0, 0 },
-	{ "scopes", FIELD_STRING_ARRAY, FIELD_REQUIRED, 16, scope_names, 0, 0 },
-	{ "expires_at", FIELD_STRING, FIELD_NULLABLE, 40, NULL, 0, 0 },
+	{ .name = "name", .type = FIELD_STRING,
+	  .flags = FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE,
+	  .max_len = 128 },
+	{ .name = "scopes", .type = FIELD_STRING_ARRAY,
+	  .flags = FIELD_REQUIRED, .max_len = 16, .allowed = scope_names },
+	{ .name = "expires_at", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE, .max_len = 40 },
 };
 static const struct body_spec key_body = BODY_SPEC(key_fields);
 
@@ -120,47 +123,13 @@ create_key(struct ctx *c)
 	return 0;
 }
 
-struct key_scan {
-	const char *tenant;
-	json_t *items;
-};
-
-static int
-collect_key(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
-{
-	struct key_scan *s = arg;
-	json_error_t err;
-	json_t *rec = json_loadb(val, vlen, 0, &err);
-	const char *tenant = json_string_value(json_object_get(rec, "tenant"));
-
-	(void)key;
-	(void)klen;
-	if (rec && tenant && !strcmp(tenant, s->tenant))
-		json_array_append_new(s->items, apikey_public(rec));
-	json_decref(rec);
-	return 0;
-}
-
 static int
 list_keys(struct ctx *c)
 {
-	struct key_scan s = { c->who.tenant, json_array() };
-	struct problem p;
-	long skip, limit;
-	int rc;
+	json_t *items;
+	int rc = apikey_list(c->who.tenant, &items);
 
-	if (listing_params(c->req->query, 100, &skip, &limit, &p) != 0) {
-		json_decref(s.items);
-		response_problem(c->resp, &p);
-		return 0;
-	}
-	if ((rc = store_scan(NULL, T_APIKEYS, "", 0, 0, collect_key, &s)) != 0) {
-		json_decref(s.items);
-		return rc;
-	}
-	response_json(c->resp, 200,
-	    listing_page(s.items, "created_at", 1, skip, limit, "data"));
-	return 0;
+	return ctx_page(c, rc, items, NULL, 100, "created_at", "data");
 }
 
 /*
@@ -171,17 +140,15 @@ list_keys(struct ctx *c)
 static int
 self_key(struct ctx *c)
 {
-	json_t *rec, *pub, *held = json_array();
+	json_t *pub, *held = json_array();
 	int rc;
 
 	if (held == NULL)
 		return ENOMEM;
-	if ((rc = store_get_json(NULL, T_APIKEYS, c->who.key_id, &rec, 0)) != 0) {
+	if ((rc = apikey_find_public(c->who.key_id, &pub)) != 0) {
 		json_decref(held);
 		return rc;
 	}
-	pub = apikey_public(rec);
-	json_decref(rec);
 	for (unsigned bit = 1; bit <= SCOPE_PLATFORM_ADMIN; bit <<= 1)
 		if (c->who.scopes & bit)
 			json_array_append_new(held, json_string(scope_name(bit)));
@@ -283,14 +250,13 @@ metrics(struct ctx *c)
 		return ENOMEM;
 	buf[0] = '\0';
 	if ((rc = audit_head(NULL, &events, NULL, 0)) != 0 ||
-	    (rc = tlog_size(NULL, &tree)) != 0 ||
-	    (rc = store_count(T_KS_ACTIVE, &active_ks)) != 0 ||
-	    (rc = store_count(T_ESD_ACTIVE, &active_esd)) != 0 ||
-	    (rc = store_count(T_APIKEYS, &keys)) != 0 ||
-	    (rc = store_count(T_TENANTS, &tenants)) != 0) {
+	    (rc = killswitch_count_active(&active_ks)) != 0 ||
+	    (rc = shutdown_count_active(&active_esd)) != 0 ||
+	    (rc = apikey_count(&keys, &tenants)) != 0) {
 		free(buf);
 		return rc;
 	}
+	tree = events;     /* one leaf per event */
 	metric(&buf, &len, &cap, "andon_up", "gauge",
 	    "1 when the database answers", 1);
 	metric(&buf, &len, &cap, "andon_tenants", "gauge",

@@ -9,6 +9,7 @@
  * requires), and every lookup is within the caller's tenant: another
  * tenant's agent is 404.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,23 +17,29 @@
 #include "agent.h"
 #include "cascade.h"
 #include "delegation.h"
-#include "listing.h"
 #include "receipt.h"
 #include "scope.h"
 #include "server.h"
 #include "session.h"
-#include "store.h"
 
 /* Request bodies */
 
 static const struct field_spec register_fields[] = {
-	{ "agent_type", FIELD_STRING, FIELD_REQUIRED, 0, agent_types, 0, 0 },
-	{ "display_name", FIELD_STRING, FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE, 256, NULL, 0, 0 },
-	{ "description", FIELD_STRING, FIELD_NULLABLE, 2048, NULL, 0, 0 },
-	{ "scopes", FIELD_STRING_ARRAY, FIELD_NULLABLE, 64, NULL, 0, 0 },
-	{ "metadata", FIELD_OBJECT, FIELD_NULLABLE, AGENT_METADATA_MAX, NULL, 0, 0 },
-	{ "trust_score", FIELD_NUMBER, FIELD_NULLABLE, 0, NULL, 0, 1 },
-	{ "public_key", FIELD_STRING, FIELD_NULLABLE | FIELD_PRINTABLE, 256, NULL, 0, 0 },
+	{ .name = "agent_type", .type = FIELD_STRING,
+	  .flags = FIELD_REQUIRED, .allowed = agent_types },
+	{ .name = "display_name", .type = FIELD_STRING,
+	  .flags = FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE,
+	  .max_len = 256 },
+	{ .name = "description", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE, .max_len = 2048 },
+	{ .name = "scopes", .type = FIELD_STRING_ARRAY,
+	  .flags = FIELD_NULLABLE, .max_len = 64 },
+	{ .name = "metadata", .type = FIELD_OBJECT,
+	  .flags = FIELD_NULLABLE, .max_len = AGENT_METADATA_MAX },
+	{ .name = "trust_score", .type = FIELD_NUMBER,
+	  .flags = FIELD_NULLABLE, .min = 0, .max = 1 },
+	{ .name = "public_key", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE | FIELD_PRINTABLE, .max_len = 256 },
 };
 static const struct body_spec register_body = BODY_SPEC(register_fields);
 
@@ -40,53 +47,73 @@ static const struct body_spec register_body = BODY_SPEC(register_fields);
  * it comes first so that it is the rule a body breaking several names */
 static const char *const patch_statuses[] = { "active", "suspended", "revoked", NULL };
 static const struct field_spec patch_fields[] = {
-	{ "scopes", FIELD_ANY_ARRAY, 0, 0, NULL, 0, 0 },
+	{ .name = "scopes", .type = FIELD_ANY_ARRAY },
 	/* a suspension or reactivation: rate limited like /suspend */
-	{ "status", FIELD_STRING, FIELD_RATE_LIMITED, 0, patch_statuses, 0, 0 },
-	{ "display_name", FIELD_STRING, FIELD_NONEMPTY | FIELD_PRINTABLE, 256, NULL, 0, 0 },
-	{ "description", FIELD_STRING, 0, 2048, NULL, 0, 0 },
-	{ "metadata", FIELD_OBJECT, 0, AGENT_METADATA_MAX, NULL, 0, 0 },
+	{ .name = "status", .type = FIELD_STRING,
+	  .flags = FIELD_RATE_LIMITED, .allowed = patch_statuses },
+	{ .name = "display_name", .type = FIELD_STRING,
+	  .flags = FIELD_NONEMPTY | FIELD_PRINTABLE, .max_len = 256 },
+	{ .name = "description", .type = FIELD_STRING, .max_len = 2048 },
+	{ .name = "metadata", .type = FIELD_OBJECT,
+	  .max_len = AGENT_METADATA_MAX },
 };
 static const struct body_spec patch_body = {
 	patch_fields, sizeof(patch_fields) / sizeof(patch_fields[0]), 1
 };
 
 static const struct field_spec suspend_fields[] = {
-	{ "reason", FIELD_STRING, FIELD_REQUIRED | FIELD_NONEMPTY, 1024, NULL, 0, 0 },
+	{ .name = "reason", .type = FIELD_STRING,
+	  .flags = FIELD_REQUIRED | FIELD_NONEMPTY, .max_len = 1024 },
 };
 static const struct body_spec suspend_body = BODY_SPEC(suspend_fields);
 
 static const struct field_spec kill_fields[] = {
-	{ "reason", FIELD_STRING, FIELD_REQUIRED | FIELD_NONEMPTY, 2000, NULL, 0, 0 },
-	{ "operator_id", FIELD_STRING, FIELD_NULLABLE | FIELD_NONEMPTY | FIELD_PRINTABLE, 256, NULL, 0, 0 },
-	{ "cascade", FIELD_BOOLEAN, FIELD_NULLABLE, 0, NULL, 0, 0 },
-	{ "dry_run", FIELD_BOOLEAN, FIELD_NULLABLE, 0, NULL, 0, 0 },
+	{ .name = "reason", .type = FIELD_STRING,
+	  .flags = FIELD_REQUIRED | FIELD_NONEMPTY, .max_len = 2000 },
+	{ .name = "operator_id", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE | FIELD_NONEMPTY | FIELD_PRINTABLE,
+	  .max_len = 256 },
+	{ .name = "cascade", .type = FIELD_BOOLEAN, .flags = FIELD_NULLABLE },
+	{ .name = "dry_run", .type = FIELD_BOOLEAN, .flags = FIELD_NULLABLE },
 };
 static const struct body_spec kill_body = BODY_SPEC(kill_fields);
 
 static const struct field_spec revoke_fields[] = {
-	{ "reason", FIELD_STRING, FIELD_REQUIRED | FIELD_NONEMPTY, 1024, NULL, 0, 0 },
-	{ "operator_id", FIELD_STRING, FIELD_NULLABLE | FIELD_NONEMPTY | FIELD_PRINTABLE, 256, NULL, 0, 0 },
-	{ "dry_run", FIELD_BOOLEAN, FIELD_NULLABLE, 0, NULL, 0, 0 },
+	{ .name = "reason", .type = FIELD_STRING,
+	  .flags = FIELD_REQUIRED | FIELD_NONEMPTY, .max_len = 1024 },
+	{ .name = "operator_id", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE | FIELD_NONEMPTY | FIELD_PRINTABLE,
+	  .max_len = 256 },
+	{ .name = "dry_run", .type = FIELD_BOOLEAN, .flags = FIELD_NULLABLE },
 };
 static const struct body_spec revoke_body = BODY_SPEC(revoke_fields);
 
 static const struct field_spec session_fields[] = {
-	{ "ttl_seconds", FIELD_INTEGER, FIELD_NULLABLE, 0, NULL, SESSION_TTL_MIN, SESSION_TTL_MAX },
-	{ "scopes", FIELD_STRING_ARRAY, FIELD_NULLABLE, 64, NULL, 0, 0 },
+	{ .name = "ttl_seconds", .type = FIELD_INTEGER,
+	  .flags = FIELD_NULLABLE, .min = SESSION_TTL_MIN,
+	  .max = SESSION_TTL_MAX },
+	{ .name = "scopes", .type = FIELD_STRING_ARRAY,
+	  .flags = FIELD_NULLABLE, .max_len = 64 },
 };
 static const struct body_spec session_body = BODY_SPEC(session_fields);
 
 static const struct field_spec introspect_fields[] = {
-	{ "token", FIELD_STRING, FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE, 512, NULL, 0, 0 },
-	{ "scope", FIELD_STRING, FIELD_NULLABLE | FIELD_PRINTABLE, 4096, NULL, 0, 0 },
-	{ "token_type_hint", FIELD_STRING, FIELD_NULLABLE | FIELD_PRINTABLE, 64, NULL, 0, 0 },
+	{ .name = "token", .type = FIELD_STRING,
+	  .flags = FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE,
+	  .max_len = 512 },
+	{ .name = "scope", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE | FIELD_PRINTABLE, .max_len = 4096 },
+	{ .name = "token_type_hint", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE | FIELD_PRINTABLE, .max_len = 64 },
 };
 static const struct body_spec introspect_body = BODY_SPEC(introspect_fields);
 
 static const struct field_spec receipt_fields[] = {
-	{ "action", FIELD_STRING, FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE, 256, NULL, 0, 0 },
-	{ "payload", FIELD_OBJECT, FIELD_NULLABLE, AGENT_METADATA_MAX, NULL, 0, 0 },
+	{ .name = "action", .type = FIELD_STRING,
+	  .flags = FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE,
+	  .max_len = 256 },
+	{ .name = "payload", .type = FIELD_OBJECT,
+	  .flags = FIELD_NULLABLE, .max_len = AGENT_METADATA_MAX },
 };
 static const struct body_spec receipt_body = BODY_SPEC(receipt_fields);
 
@@ -94,8 +121,11 @@ static const struct body_spec receipt_body = BODY_SPEC(receipt_fields);
 static const struct body_spec finalize_body = { NULL, 0, 0 };
 
 static const struct field_spec delegation_fields[] = {
-	{ "delegate_agent_id", FIELD_STRING, FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE, 256, NULL, 0, 0 },
-	{ "scopes", FIELD_STRING_ARRAY, FIELD_REQUIRED, 64, NULL, 0, 0 },
+	{ .name = "delegate_agent_id", .type = FIELD_STRING,
+	  .flags = FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE,
+	  .max_len = 256 },
+	{ .name = "scopes", .type = FIELD_STRING_ARRAY,
+	  .flags = FIELD_REQUIRED, .max_len = 64 },
 };
 static const struct body_spec delegation_body = BODY_SPEC(delegation_fields);
 
@@ -116,23 +146,6 @@ path_agent(struct ctx *c, uint32_t flags, json_t **agent)
 	return rc;
 }
 
-/* rc of a library call: 0 with *out answered as status, -1 with the
- * problem answered, or a DB error passed back for a retry. */
-static int
-answer(struct ctx *c, int rc, int status, json_t *out, const struct problem *p)
-{
-	if (rc == -1) {
-		response_problem(c->resp, p);
-		return 0;
-	}
-	if (rc != 0) {
-		json_decref(out);
-		return rc;
-	}
-	response_json(c->resp, status, out);
-	return 0;
-}
-
 /* A ?name= filter that must be one of allowed: 1 set, 0 absent, -1 bad. */
 static int
 query_choice(struct ctx *c, const char *name, const char *const *allowed,
@@ -150,21 +163,15 @@ query_choice(struct ctx *c, const char *name, const char *const *allowed,
 	return -1;
 }
 
-/* Pages items (stolen) newest first as {data, count}. */
-static int
-answer_page(struct ctx *c, json_t *items, long def)
+/* The agent object of the contract, its live sessions counted. */
+static json_t *
+public_agent(DB_TXN *txn, const char *tenant, const json_t *agent)
 {
-	struct problem p;
-	long skip, limit;
+	long count = 0;
 
-	if (listing_params(c->req->query, def, &skip, &limit, &p) != 0) {
-		json_decref(items);
-		response_problem(c->resp, &p);
-		return 0;
-	}
-	response_json(c->resp, 200,
-	    listing_page(items, "created_at", 1, skip, limit, "data"));
-	return 0;
+	if (session_count_active(txn, tenant, agent_uuid(agent), &count) != 0)
+		count = 0;
+	return agent_public(agent, count);
 }
 
 /* Registry */
@@ -177,25 +184,54 @@ register_agent(struct ctx *c)
 	int rc = agent_register(c->txn, &c->who, c->body, &agent, &p);
 
 	if (rc == 0) {
-		json_t *out = agent_public(c->txn, c->who.tenant, agent);
+		json_t *out = public_agent(c->txn, c->who.tenant, agent);
 
 		json_decref(agent);
 		agent = out;
 	}
-	return answer(c, rc, 201, agent, &p);
+	return ctx_answer(c, rc, 201, agent, &p);
+}
+
+/*
+ * What a handler does with the agent of the path: the library call (which
+ * may change it, when found with DB_RMW), its answer into *out.  Returns
+ * as lib/README says.
+ */
+typedef int (*agent_call)(struct ctx *c, json_t *agent, json_t **out,
+                          struct problem *p);
+
+#define PAGE 0     /* on_agent's status for a listing: *out paged */
+
+/* Every handler on one agent: find it (404), call, release it, answer
+ * status (or a page of *out for PAGE). */
+static int
+on_agent(struct ctx *c, uint32_t flags, agent_call call, int status)
+{
+	struct problem p;
+	json_t *agent, *out = NULL;
+	int rc = path_agent(c, flags, &agent);
+
+	if (rc != 0 || agent == NULL)
+		return rc;
+	rc = call(c, agent, &out, &p);
+	json_decref(agent);
+	if (status == PAGE)
+		return ctx_page(c, rc, out, &p, 100, "created_at", "data");
+	return ctx_answer(c, rc, status, out, &p);
+}
+
+static int
+call_get(struct ctx *c, json_t *agent, json_t **out, struct problem *p)
+{
+	(void)p;
+	*out = public_agent(NULL, c->who.tenant, agent);
+	return *out ? 0 : ENOMEM;
 }
 
 static int
 get_agent(struct ctx *c)
 {
-	json_t *agent;
-	int rc = path_agent(c, 0, &agent);
-
-	if (rc != 0 || agent == NULL)
-		return rc;
-	response_json(c->resp, 200, agent_public(NULL, c->who.tenant, agent));
-	json_decref(agent);
-	return 0;
+	return on_agent(c, 0, call_get, 200);
 }
 
 static int
@@ -203,7 +239,7 @@ list_agents(struct ctx *c)
 {
 	char status[16], type[16];
 	int has_status, has_type, rc;
-	json_t *items, *page, *item;
+	json_t *items = NULL, *page, *item;
 	size_t i;
 
 	if ((has_status = query_choice(c, "status", agent_statuses, status,
@@ -213,9 +249,8 @@ list_agents(struct ctx *c)
 		return 0;
 	rc = agent_list(c->who.tenant, has_status ? status : NULL,
 	    has_type ? type : NULL, &items);
-	if (rc != 0)
-		return rc;
-	if ((rc = answer_page(c, items, 100)) != 0 || c->resp->status != 200)
+	rc = ctx_page(c, rc, items, NULL, 100, "created_at", "data");
+	if (rc != 0 || c->resp->status != 200)
 		return rc;
 	/* session_count only for the page shown */
 	page = json_object_get(c->resp->json, "data");
@@ -228,13 +263,25 @@ list_agents(struct ctx *c)
 	return 0;
 }
 
+/* The changed agent, as the contract shows it. */
+static int
+changed(struct ctx *c, int rc, json_t *agent, json_t **out)
+{
+	if (rc == 0 && (*out = public_agent(c->txn, c->who.tenant, agent)) == NULL)
+		rc = ENOMEM;
+	return rc;
+}
+
+static int
+call_update(struct ctx *c, json_t *agent, json_t **out, struct problem *p)
+{
+	return changed(c, agent_update(c->txn, &c->who, agent, c->body, p),
+	    agent, out);
+}
+
 static int
 update_agent(struct ctx *c)
 {
-	struct problem p;
-	json_t *agent;
-	int rc;
-
 	/* a status change suspends or reactivates: it needs the scope of
 	 * /suspend, not only agents:write (limit by what the call does) */
 	if (json_object_get(c->body, "status") != NULL &&
@@ -244,114 +291,102 @@ update_agent(struct ctx *c)
 		    "(a PATCH of status suspends or reactivates)");
 		return 0;
 	}
-	if ((rc = path_agent(c, DB_RMW, &agent)) != 0 || agent == NULL)
-		return rc;
-	rc = agent_update(c->txn, &c->who, agent, c->body, &p);
-	if (rc == 0) {
-		json_t *out = agent_public(c->txn, c->who.tenant, agent);
+	return on_agent(c, DB_RMW, call_update, 200);
+}
 
-		json_decref(agent);
-		agent = out;
-	}
-	return answer(c, rc, 200, agent, &p);
+static int
+call_suspend(struct ctx *c, json_t *agent, json_t **out, struct problem *p)
+{
+	return changed(c, agent_suspend(c->txn, &c->who, agent,
+	    ctx_str(c, "reason"), p), agent, out);
 }
 
 static int
 suspend_agent(struct ctx *c)
 {
-	struct problem p;
-	json_t *agent;
-	int rc = path_agent(c, DB_RMW, &agent);
-
-	if (rc != 0 || agent == NULL)
-		return rc;
-	rc = agent_suspend(c->txn, &c->who, agent, ctx_str(c, "reason"), &p);
-	if (rc == 0) {
-		json_t *out = agent_public(c->txn, c->who.tenant, agent);
-
-		json_decref(agent);
-		agent = out;
-	}
-	return answer(c, rc, 200, agent, &p);
+	return on_agent(c, DB_RMW, call_suspend, 200);
 }
 
 static int
-stop_agent(struct ctx *c, int kill)
+call_stop(struct ctx *c, json_t *agent, json_t **out, struct problem *p,
+          int kill)
 {
 	struct stop_order o = { &c->who, ctx_str(c, "reason"),
 	    ctx_str(c, "operator_id"), kill,
 	    json_is_true(json_object_get(c->body, "cascade")),
 	    json_is_true(json_object_get(c->body, "dry_run")) };
-	struct problem p;
-	json_t *agent, *out = NULL;
-	int rc = path_agent(c, DB_RMW, &agent);
 
-	if (rc != 0 || agent == NULL)
-		return rc;
-	rc = cascade_stop(c->txn, &o, agent, &out, &p);
-	json_decref(agent);
 	if (o.dry_run)
 		c->no_effect = 1;
-	return answer(c, rc, 200, out, &p);
+	return cascade_stop(c->txn, &o, agent, out, p);
+}
+
+static int
+call_kill(struct ctx *c, json_t *agent, json_t **out, struct problem *p)
+{
+	return call_stop(c, agent, out, p, 1);
+}
+
+static int
+call_revoke(struct ctx *c, json_t *agent, json_t **out, struct problem *p)
+{
+	return call_stop(c, agent, out, p, 0);
 }
 
 static int
 kill_agent(struct ctx *c)
 {
-	return stop_agent(c, 1);
+	return on_agent(c, DB_RMW, call_kill, 200);
 }
 
 static int
 revoke_agent(struct ctx *c)
 {
-	return stop_agent(c, 0);
+	return on_agent(c, DB_RMW, call_revoke, 200);
 }
 
 /* Sessions */
 
 static int
-open_session(struct ctx *c)
+call_open_session(struct ctx *c, json_t *agent, json_t **out, struct problem *p)
 {
 	const json_t *ttl = json_object_get(c->body, "ttl_seconds");
 	const json_t *scopes = json_object_get(c->body, "scopes");
-	struct problem p;
-	json_t *agent, *out = NULL;
-	int rc = path_agent(c, 0, &agent);
 
-	if (rc != 0 || agent == NULL)
-		return rc;
-	rc = session_open(c->txn, &c->who, agent,
+	return session_open(c->txn, &c->who, agent,
 	    json_is_integer(ttl) ? (long)json_integer_value(ttl) : SESSION_TTL_DEFAULT,
-	    json_is_array(scopes) ? scopes : NULL, &out, &p);
-	json_decref(agent);
-	return answer(c, rc, 201, out, &p);
+	    json_is_array(scopes) ? scopes : NULL, out, p);
+}
+
+static int
+open_session(struct ctx *c)
+{
+	return on_agent(c, 0, call_open_session, 201);
+}
+
+static int
+call_list_sessions(struct ctx *c, json_t *agent, json_t **out, struct problem *p)
+{
+	(void)p;
+	return session_list(c->who.tenant, agent_uuid(agent), out);
 }
 
 static int
 list_sessions(struct ctx *c)
 {
-	json_t *agent, *items;
-	int rc = path_agent(c, 0, &agent);
+	return on_agent(c, 0, call_list_sessions, PAGE);
+}
 
-	if (rc != 0 || agent == NULL)
-		return rc;
-	rc = session_list(c->who.tenant, agent_uuid(agent), &items);
-	json_decref(agent);
-	return rc != 0 ? rc : answer_page(c, items, 100);
+static int
+call_end_session(struct ctx *c, json_t *agent, json_t **out, struct problem *p)
+{
+	return session_end(c->txn, &c->who, agent, ctx_param(c, 1), out, p);
 }
 
 static int
 end_session(struct ctx *c)
 {
-	struct problem p;
-	json_t *agent, *out = NULL;
-	int rc = path_agent(c, 0, &agent);
-
-	if (rc != 0 || agent == NULL)
-		return rc;
-	rc = session_end(c->txn, &c->who, agent, ctx_param(c, 1), &out, &p);
-	json_decref(agent);
-	return answer(c, rc, 200, out, &p);
+	return on_agent(c, 0, call_end_session, 200);
 }
 
 static int
@@ -362,45 +397,43 @@ introspect(struct ctx *c)
 	int rc = session_introspect(c->who.tenant, ctx_str(c, "token"),
 	    ctx_str(c, "scope"), c->gate.unavailable ? 5 : c->gate.severity, &out);
 
-	return answer(c, rc, 200, out, NULL);
+	return ctx_answer(c, rc, 200, out, NULL);
 }
 
 /* Receipts */
 
 static int
+call_create_receipt(struct ctx *c, json_t *agent, json_t **out,
+                    struct problem *p)
+{
+	return receipt_create(c->txn, &c->who, agent, ctx_str(c, "action"),
+	    json_object_get(c->body, "payload"), out, p);
+}
+
+static int
 create_receipt(struct ctx *c)
 {
-	struct problem p;
-	json_t *agent, *out = NULL;
-	int rc = path_agent(c, 0, &agent);
+	return on_agent(c, 0, call_create_receipt, 201);
+}
 
-	if (rc != 0 || agent == NULL)
-		return rc;
-	rc = receipt_create(c->txn, &c->who, agent, ctx_str(c, "action"),
-	    json_object_get(c->body, "payload"), &out, &p);
-	json_decref(agent);
-	return answer(c, rc, 201, out, &p);
+static int
+call_finalize_receipt(struct ctx *c, json_t *agent, json_t **out,
+                      struct problem *p)
+{
+	return receipt_finalize(c->txn, &c->who, agent, ctx_param(c, 1), out, p);
 }
 
 static int
 finalize_receipt(struct ctx *c)
 {
-	struct problem p;
-	json_t *agent, *out = NULL;
-	int rc = path_agent(c, 0, &agent);
-
-	if (rc != 0 || agent == NULL)
-		return rc;
-	rc = receipt_finalize(c->txn, &c->who, agent, ctx_param(c, 1), &out, &p);
-	json_decref(agent);
-	return answer(c, rc, 200, out, &p);
+	return on_agent(c, 0, call_finalize_receipt, 200);
 }
 
 static int
 list_receipts(struct ctx *c)
 {
 	char status[16];
-	json_t *agent, *items;
+	json_t *agent, *items = NULL;
 	int has_status, rc;
 
 	if ((has_status = query_choice(c, "status", receipt_statuses, status,
@@ -411,52 +444,51 @@ list_receipts(struct ctx *c)
 	rc = receipt_list(c->who.tenant, agent_uuid(agent),
 	    has_status ? status : NULL, &items);
 	json_decref(agent);
-	return rc != 0 ? rc : answer_page(c, items, 100);
+	return ctx_page(c, rc, items, NULL, 100, "created_at", "data");
 }
 
 /* Delegations */
 
 static int
+call_create_delegation(struct ctx *c, json_t *agent, json_t **out,
+                       struct problem *p)
+{
+	return delegation_create(c->txn, &c->who, agent,
+	    ctx_str(c, "delegate_agent_id"), json_object_get(c->body, "scopes"),
+	    out, p);
+}
+
+static int
 create_delegation(struct ctx *c)
 {
-	struct problem p;
-	json_t *agent, *out = NULL;
-	int rc = path_agent(c, 0, &agent);
+	return on_agent(c, 0, call_create_delegation, 201);
+}
 
-	if (rc != 0 || agent == NULL)
-		return rc;
-	rc = delegation_create(c->txn, &c->who, agent,
-	    ctx_str(c, "delegate_agent_id"), json_object_get(c->body, "scopes"),
-	    &out, &p);
-	json_decref(agent);
-	return answer(c, rc, 201, out, &p);
+static int
+call_list_delegations(struct ctx *c, json_t *agent, json_t **out,
+                      struct problem *p)
+{
+	(void)p;
+	return delegation_list(c->who.tenant, agent_uuid(agent), out);
 }
 
 static int
 list_delegations(struct ctx *c)
 {
-	json_t *agent, *items;
-	int rc = path_agent(c, 0, &agent);
+	return on_agent(c, 0, call_list_delegations, PAGE);
+}
 
-	if (rc != 0 || agent == NULL)
-		return rc;
-	rc = delegation_list(c->who.tenant, agent_uuid(agent), &items);
-	json_decref(agent);
-	return rc != 0 ? rc : answer_page(c, items, 100);
+static int
+call_revoke_delegation(struct ctx *c, json_t *agent, json_t **out,
+                       struct problem *p)
+{
+	return delegation_revoke(c->txn, &c->who, agent, ctx_param(c, 1), out, p);
 }
 
 static int
 revoke_delegation(struct ctx *c)
 {
-	struct problem p;
-	json_t *agent, *out = NULL;
-	int rc = path_agent(c, 0, &agent);
-
-	if (rc != 0 || agent == NULL)
-		return rc;
-	rc = delegation_revoke(c->txn, &c->who, agent, ctx_param(c, 1), &out, &p);
-	json_decref(agent);
-	return answer(c, rc, 200, out, &p);
+	return on_agent(c, 0, call_revoke_delegation, 200);
 }
 
 #define T ROUTE_TENANT_HEADER

@@ -17,22 +17,13 @@
 #include "audit.h"
 #include "log.h"
 #include "clock.h"
+#include "encode.h"
 #include "listing.h"
 #include "merkle.h"
 #include "scope.h"
 #include "server.h"
-#include "store.h"
 #include "tlog.h"
 #include "validate.h"
-
-static json_t *
-b64(const unsigned char *bin, size_t len)
-{
-	char text[128];
-
-	sodium_bin2base64(text, sizeof(text), bin, len, sodium_base64_VARIANT_ORIGINAL);
-	return json_string(text);
-}
 
 static json_t *
 proof_array(const merkle_hash *proof, size_t count)
@@ -40,7 +31,7 @@ proof_array(const merkle_hash *proof, size_t count)
 	json_t *arr = json_array();
 
 	for (size_t i = 0; i < count; i++)
-		json_array_append_new(arr, b64(proof[i], MERKLE_HASH_SIZE));
+		json_array_append_new(arr, encode_base64_json(proof[i], MERKLE_HASH_SIZE));
 	return arr;
 }
 
@@ -54,7 +45,7 @@ get_receipt(struct ctx *c)
 	size_t count;
 	int rc;
 
-	if (tlog_parse_receipt_id(ctx_param(c, 0), &index) != 0 ||
+	if (tlog_parse_leaf_id(ctx_param(c, 0), &index) != 0 ||
 	    (rc = audit_get(NULL, index + 1, &event)) == DB_NOTFOUND) {
 		response_error(c->resp, 404, "not_found", "no such receipt");
 		return 0;
@@ -67,7 +58,7 @@ get_receipt(struct ctx *c)
 		response_error(c->resp, 404, "not_found", "no such receipt");
 		return 0;
 	}
-	if ((rc = tlog_size(NULL, &size)) != 0 ||
+	if ((rc = audit_head(NULL, &size, NULL, 0)) != 0 ||
 	    (rc = tlog_signed_head(size, &sth)) != 0) {
 		json_decref(event);
 		return rc;
@@ -84,7 +75,7 @@ get_receipt(struct ctx *c)
 	    "receipt_id", ctx_param(c, 0),
 	    "leaf_index", (json_int_t)index,
 	    "tree_size", (json_int_t)size,
-	    "leaf_hash", b64(leaf, sizeof(leaf)),
+	    "leaf_hash", encode_base64_json(leaf, sizeof(leaf)),
 	    "event", event,
 	    "inclusion_proof", proof_array(proof, count),
 	    "sth", sth,
@@ -99,7 +90,7 @@ get_sth(struct ctx *c)
 	json_t *sth;
 	int rc;
 
-	if ((rc = tlog_size(NULL, &size)) != 0 || (rc = tlog_signed_head(size, &sth)) != 0)
+	if ((rc = audit_head(NULL, &size, NULL, 0)) != 0 || (rc = tlog_signed_head(size, &sth)) != 0)
 		return rc;
 	response_json(c->resp, 200, sth);
 	return 0;
@@ -115,7 +106,7 @@ get_consistency(struct ctx *c)
 	size_t count;
 	int rc;
 
-	if ((rc = tlog_size(NULL, &size)) != 0)
+	if ((rc = audit_head(NULL, &size, NULL, 0)) != 0)
 		return rc;
 	if (query_long(c->req->query, "first", -1, 1, (long)size, &first, &p) != 0 ||
 	    query_long(c->req->query, "second", (long)size, 1, (long)size, &second, &p) != 0) {
@@ -147,7 +138,7 @@ get_key(struct ctx *c)
 	if ((rc = tlog_public_key(pk)) != 0)
 		return rc;
 	response_json(c->resp, 200, json_pack("{s:s, s:o}", "algorithm", "ed25519",
-	    "public_key", b64(pk, sizeof(pk))));
+	    "public_key", encode_base64_json(pk, sizeof(pk))));
 	return 0;
 }
 

@@ -2,292 +2,100 @@
  * killswitch.c - the kill-switch family (contract section 6, seed 001):
  * kill, revive, check, active, history and interventions.
  *
- * Stored: T_KILLSWITCH holds every record (tenant SEP id), T_KS_ACTIVE the
- * one active switch per target (tenant SEP type SEP target -> a summary
- * {id, reason, killed_at, killed_by}; the key a concurrent kill locks, so
- * exactly one wins), T_KS_HISTORY every switch per target.  The check reads
- * T_KS_ACTIVE only: one B-tree lookup per named target, whatever the number
- * of records, and the summary is all a killed answer needs.
- *
- * A registry agent is one target whichever of its two ids (id, agent_id)
- * names it.  Its switch is stored under the id its kill named (the record
- * keeps what the caller sent) and T_KS_ALIASES holds the same summary under
- * the other id, written and deleted with it: a check by either id is still
- * one lookup, and a second one only for a target shaped like a registry id
- * that is not killed.  Kill, revive and history resolve the other id in the
- * registry; introspection and session opening know both ids already.
+ * The records, their keys, reads and writes are lib/killswitch.c's; this
+ * file reads the queries and bodies and answers.
  */
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
-#include "audit.h"
 #include "clock.h"
-#include "ids.h"
 #include "intervention.h"
-#include "listing.h"
+#include "killswitch.h"
 #include "scope.h"
 #include "server.h"
-#include "store.h"
-
-static const char *const target_types[] = { "agent", "run", "mission", NULL };
-
-#define TARGET_SIZE 257     /* target_id: 1 to 256 characters */
 
 static const struct field_spec kill_fields[] = {
-	{ "target_type", FIELD_STRING, FIELD_REQUIRED, 0, target_types, 0, 0 },
-	{ "target_id", FIELD_STRING, FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE, 256, NULL, 0, 0 },
-	{ "reason", FIELD_STRING, FIELD_NULLABLE, 2000, NULL, 0, 0 },
+	{ .name = "target_type", .type = FIELD_STRING,
+	  .flags = FIELD_REQUIRED, .allowed = killswitch_target_types },
+	{ .name = "target_id", .type = FIELD_STRING,
+	  .flags = FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE,
+	  .max_len = 256 },
+	{ .name = "reason", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE, .max_len = 2000 },
 };
 static const struct body_spec kill_body = BODY_SPEC(kill_fields);
 
 static const struct field_spec revive_fields[] = {
-	{ "target_type", FIELD_STRING, FIELD_REQUIRED, 0, target_types, 0, 0 },
-	{ "target_id", FIELD_STRING, FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE, 256, NULL, 0, 0 },
+	{ .name = "target_type", .type = FIELD_STRING,
+	  .flags = FIELD_REQUIRED, .allowed = killswitch_target_types },
+	{ .name = "target_id", .type = FIELD_STRING,
+	  .flags = FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE,
+	  .max_len = 256 },
 };
 static const struct body_spec revive_body = BODY_SPEC(revive_fields);
 
 static const struct field_spec intervention_fields[] = {
-	{ "id", FIELD_STRING, FIELD_NULLABLE, 64, NULL, 0, 0 },
-	{ "type", FIELD_STRING, FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE, 64, NULL, 0, 0 },
-	{ "outcome", FIELD_STRING, FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE, 64, NULL, 0, 0 },
-	{ "action_name", FIELD_STRING, FIELD_NULLABLE | FIELD_PRINTABLE, 256, NULL, 0, 0 },
-	{ "agent_id", FIELD_STRING, FIELD_NULLABLE | FIELD_PRINTABLE, 256, NULL, 0, 0 },
-	{ "run_id", FIELD_STRING, FIELD_NULLABLE | FIELD_PRINTABLE, 256, NULL, 0, 0 },
-	{ "mission_id", FIELD_STRING, FIELD_NULLABLE | FIELD_PRINTABLE, 256, NULL, 0, 0 },
-	{ "reason", FIELD_STRING, FIELD_NULLABLE, 2000, NULL, 0, 0 },
-	{ "killed_by", FIELD_STRING, FIELD_NULLABLE | FIELD_PRINTABLE, 256, NULL, 0, 0 },
-	{ "kill_switch_id", FIELD_STRING, FIELD_NULLABLE | FIELD_PRINTABLE, 64, NULL, 0, 0 },
-	{ "count", FIELD_INTEGER, FIELD_NULLABLE, 0, NULL, 1, 1e9 },
-	{ "first_seen", FIELD_STRING, FIELD_NULLABLE, 40, NULL, 0, 0 },
-	{ "timestamp", FIELD_STRING, FIELD_NULLABLE, 40, NULL, 0, 0 },
-	{ "organization_id", FIELD_STRING, FIELD_NULLABLE, 64, NULL, 0, 0 },
+	{ .name = "id", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE, .max_len = 64 },
+	{ .name = "type", .type = FIELD_STRING,
+	  .flags = FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE,
+	  .max_len = 64 },
+	{ .name = "outcome", .type = FIELD_STRING,
+	  .flags = FIELD_REQUIRED | FIELD_NONEMPTY | FIELD_PRINTABLE,
+	  .max_len = 64 },
+	{ .name = "action_name", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE | FIELD_PRINTABLE, .max_len = 256 },
+	{ .name = "agent_id", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE | FIELD_PRINTABLE, .max_len = 256 },
+	{ .name = "run_id", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE | FIELD_PRINTABLE, .max_len = 256 },
+	{ .name = "mission_id", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE | FIELD_PRINTABLE, .max_len = 256 },
+	{ .name = "reason", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE, .max_len = 2000 },
+	{ .name = "killed_by", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE | FIELD_PRINTABLE, .max_len = 256 },
+	{ .name = "kill_switch_id", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE | FIELD_PRINTABLE, .max_len = 64 },
+	{ .name = "count", .type = FIELD_INTEGER,
+	  .flags = FIELD_NULLABLE, .min = 1, .max = 1e9 },
+	{ .name = "first_seen", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE, .max_len = 40 },
+	{ .name = "timestamp", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE, .max_len = 40 },
+	{ .name = "organization_id", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE, .max_len = 64 },
 };
 static const struct body_spec intervention_item = BODY_SPEC(intervention_fields);
 
 static const struct field_spec batch_fields[] = {
-	{ "interventions", FIELD_ANY_ARRAY, FIELD_REQUIRED, 1000, NULL, 0, 0 },
+	{ .name = "interventions", .type = FIELD_ANY_ARRAY,
+	  .flags = FIELD_REQUIRED, .max_len = 1000 },
 };
 static const struct body_spec batch_body = BODY_SPEC(batch_fields);
 
 static int
-active_key(char *buf, size_t len, const char *tenant, const char *type,
-           const char *target)
-{
-	return store_key(buf, len, tenant, type, target, NULL);
-}
-
-/* The other id of the registry agent an agent target names, into other
- * ("" when the target names none of the tenant's agents): 0 or a DB error. */
-static int
-target_other(DB_TXN *txn, const char *tenant, const char *type,
-             const char *target, char *other, size_t len)
-{
-	int rc = DB_NOTFOUND;
-
-	if (!strcmp(type, "agent"))
-		rc = agent_other_ref(txn, tenant, target, other, len);
-	if (rc == DB_NOTFOUND)
-		other[0] = '\0';
-	return rc == DB_NOTFOUND ? 0 : rc;
-}
-
-/* The active summary for a target: 0, DB_NOTFOUND or a DB error. */
-static int
-find_active_summary(DB_TXN *txn, const char *tenant, const char *type,
-                    const char *target, json_t **summary, uint32_t flags)
-{
-	char key[STORE_KEY_MAX];
-
-	if (active_key(key, sizeof(key), tenant, type, target) < 0)
-		return DB_NOTFOUND;
-	return store_get_json(txn, T_KS_ACTIVE, key, summary, flags);
-}
-
-/* The check's read of a target's active summary: parsed once per process
- * while its stored bytes stay the same, since a killed agent may check many
- * times a second.  Shared: read only. */
-static int
-check_active_summary(const char *tenant, const char *type, const char *target,
-                     json_t **summary)
-{
-	char key[STORE_KEY_MAX];
-
-	if (active_key(key, sizeof(key), tenant, type, target) < 0)
-		return DB_NOTFOUND;
-	return store_get_json_shared(T_KS_ACTIVE, key, summary);
-}
-
-/* The same read of the summary a registry agent's switch has under its
- * other id. */
-static int
-check_alias_summary(const char *tenant, const char *target, json_t **summary)
-{
-	char key[STORE_KEY_MAX];
-
-	if (active_key(key, sizeof(key), tenant, "agent", target) < 0)
-		return DB_NOTFOUND;
-	return store_get_json_shared(T_KS_ALIASES, key, summary);
-}
-
-/* The active record for a target: 0, DB_NOTFOUND or a DB error. */
-static int
-find_active(DB_TXN *txn, const char *tenant, const char *type,
-            const char *target, json_t **record, uint32_t flags)
-{
-	char rkey[STORE_KEY_MAX];
-	json_t *summary;
-	int rc;
-
-	if ((rc = find_active_summary(txn, tenant, type, target, &summary, flags)) != 0)
-		return rc;
-	rc = store_key(rkey, sizeof(rkey), tenant,
-	    json_string_value(json_object_get(summary, "id")), NULL);
-	json_decref(summary);
-	if (rc < 0)
-		return DB_NOTFOUND;
-	return store_get_json(txn, T_KILLSWITCH, rkey, record, flags);
-}
-
-static int
 kill_target(struct ctx *c)
 {
-	const char *type = ctx_str(c, "target_type");
-	const char *target = ctx_str(c, "target_id");
-	const char *reason = ctx_str(c, "reason");
-	char id[37], now[CLOCK_TEXT_SIZE], key[STORE_KEY_MAX], receipt[64];
-	char other[TARGET_SIZE];
-	const char *first, *second;
-	json_t *rec, *summary, *data;
-	int rc;
+	struct problem p;
+	json_t *rec;
+	int rc = killswitch_kill(c->txn, &c->who, ctx_str(c, "target_type"),
+	    ctx_str(c, "target_id"), ctx_str(c, "reason"), &rec, &p);
 
-	if ((rc = target_other(c->txn, c->who.tenant, type, target, other,
-	    sizeof(other))) != 0)
-		return rc;
-	/* a switch under either id of the agent is this target's; both are
-	 * locked in one order, so kills by the two ids do not deadlock */
-	first = other[0] && strcmp(other, target) < 0 ? other : target;
-	second = !other[0] ? NULL : first == target ? other : target;
-	rc = find_active_summary(c->txn, c->who.tenant, type, first, &rec, DB_RMW);
-	if (rc == DB_NOTFOUND && second != NULL)
-		rc = find_active_summary(c->txn, c->who.tenant, type, second, &rec,
-		    DB_RMW);
-	if (rc == 0) {
-		json_decref(rec);
-		response_error(c->resp, 409, "already_killed",
-		    "%s %s is already killed", type, target);
-		return 0;
-	}
-	if (rc != DB_NOTFOUND)
-		return rc;
-	id_uuid4(id);
-	clock_format(clock_now_ms(), now);
-	rec = json_pack("{s:s, s:s, s:s, s:o, s:b, s:s, s:s, s:n, s:n, s:s}",
-	    "id", id, "target_type", type, "target_id", target,
-	    "reason", json_str_or_null(reason), "is_active", 1,
-	    "killed_by", c->who.key_id, "killed_at", now,
-	    "revived_by", "revived_at", "organization_id", c->who.tenant);
-	data = json_pack("{s:s}", "kill_switch_id", id);
-	{
-		struct audit_entry e = { c->who.tenant, "killswitch.activated",
-		    &c->who, NULL, type, target, reason, data };
-
-		rc = audit_append(c->txn, &e, receipt, sizeof(receipt));
-	}
-	json_decref(data);
-	if (rc != 0)
-		goto out;
-	json_object_set_new(rec, "receipt_id", json_string(receipt));
-	store_key(key, sizeof(key), c->who.tenant, id, NULL);
-	if ((rc = store_put_json(c->txn, T_KILLSWITCH, key, rec, DB_NOOVERWRITE)) != 0)
-		goto out;
-	active_key(key, sizeof(key), c->who.tenant, type, target);
-	summary = json_pack("{s:s, s:O, s:s, s:s}", "id", id,
-	    "reason", json_object_get(rec, "reason"), "killed_at", now,
-	    "killed_by", c->who.key_id);
-	rc = store_put_json(c->txn, T_KS_ACTIVE, key, summary, DB_NOOVERWRITE);
-	if (rc == 0 && other[0])
-		rc = active_key(key, sizeof(key), c->who.tenant, type, other) < 0
-		    ? EINVAL : store_put_json(c->txn, T_KS_ALIASES, key, summary, 0);
-	json_decref(summary);
-	if (rc != 0)
-		goto out;
-	store_key(key, sizeof(key), c->who.tenant, type, target, id, NULL);
-	if ((rc = store_put(c->txn, T_KS_HISTORY, key, strlen(key), "", 0, 0)) != 0)
-		goto out;
-	response_json(c->resp, 201, rec);
-	return 0;
-out:
-	json_decref(rec);
-	return rc;
+	return ctx_answer(c, rc, 201, rec, &p);
 }
 
 static int
 revive_target(struct ctx *c)
 {
-	const char *type = ctx_str(c, "target_type");
-	const char *target = ctx_str(c, "target_id");
-	char now[CLOCK_TEXT_SIZE], key[STORE_KEY_MAX], receipt[64];
-	char other[TARGET_SIZE];
-	const char *named = target, *alias;
-	json_t *rec, *data;
-	int rc;
+	struct problem p;
+	json_t *rec;
+	int rc = killswitch_revive(c->txn, &c->who, ctx_str(c, "target_type"),
+	    ctx_str(c, "target_id"), &rec, &p);
 
-	if ((rc = target_other(c->txn, c->who.tenant, type, target, other,
-	    sizeof(other))) != 0)
-		return rc;
-	alias = other[0] ? other : NULL;
-	rc = find_active(c->txn, c->who.tenant, type, target, &rec, DB_RMW);
-	if (rc == DB_NOTFOUND && alias != NULL) {
-		/* killed by the agent's other id */
-		rc = find_active(c->txn, c->who.tenant, type, other, &rec, DB_RMW);
-		named = other;
-		alias = target;
-	}
-	if (rc == DB_NOTFOUND) {
-		response_error(c->resp, 404, "not_killed",
-		    "there is no active kill switch for %s %s", type, target);
-		return 0;
-	}
-	if (rc != 0)
-		return rc;
-	clock_format(clock_now_ms(), now);
-	json_object_set_new(rec, "is_active", json_false());
-	json_object_set_new(rec, "revived_by", json_string(c->who.key_id));
-	json_object_set_new(rec, "revived_at", json_string(now));
-	data = json_pack("{s:O}", "kill_switch_id", json_object_get(rec, "id"));
-	{
-		struct audit_entry e = { c->who.tenant, "killswitch.revived",
-		    &c->who, NULL, type, target, NULL, data };
-
-		rc = audit_append(c->txn, &e, receipt, sizeof(receipt));
-	}
-	json_decref(data);
-	if (rc == 0) {
-		json_object_set_new(rec, "revive_receipt_id", json_string(receipt));
-		store_key(key, sizeof(key), c->who.tenant,
-		    json_string_value(json_object_get(rec, "id")), NULL);
-		rc = store_put_json(c->txn, T_KILLSWITCH, key, rec, 0);
-	}
-	if (rc == 0) {
-		active_key(key, sizeof(key), c->who.tenant, type, named);
-		rc = store_del(c->txn, T_KS_ACTIVE, key, strlen(key));
-	}
-	if (rc == 0 && alias != NULL) {
-		rc = active_key(key, sizeof(key), c->who.tenant, type, alias) < 0
-		    ? EINVAL : store_del(c->txn, T_KS_ALIASES, key, strlen(key));
-		if (rc == DB_NOTFOUND)
-			rc = 0;     /* a switch older than the aliases */
-	}
-	if (rc != 0) {
-		json_decref(rec);
-		return rc;
-	}
-	response_json(c->resp, 200, rec);
-	return 0;
+	return ctx_answer(c, rc, 200, rec, &p);
 }
 
 /* Reads one check target from the query; 1 present, 0 absent, -1 bad. */
@@ -304,6 +112,16 @@ query_target(struct ctx *c, const char *name, char *buf, size_t len)
 		return -1;
 	}
 	return rc;
+}
+
+/* 1 when type is one of killswitch_target_types. */
+static int
+target_type_known(const char *type)
+{
+	for (const char *const *t = killswitch_target_types; *t; t++)
+		if (!strcmp(*t, type))
+			return 1;
+	return 0;
 }
 
 static json_t *
@@ -328,7 +146,9 @@ check_answer(const char *type, const char *target, const json_t *rec)
 static int
 check_target(struct ctx *c)
 {
-	char type[16], target[257], agent[257], run[257], mission[257], action[257];
+	char type[16], target[KILLSWITCH_TARGET_SIZE], agent[KILLSWITCH_TARGET_SIZE];
+	char run[KILLSWITCH_TARGET_SIZE], mission[KILLSWITCH_TARGET_SIZE];
+	char action[KILLSWITCH_TARGET_SIZE];
 	const char *names[3] = { "agent", "mission", "run" };
 	char *values[3] = { agent, mission, run };
 	int has_type, has_target, has[3], have_action, rc;
@@ -348,7 +168,7 @@ check_target(struct ctx *c)
 			    "give target_type and target_id, or any of agent_id, run_id, mission_id");
 			return 0;
 		}
-		if (strcmp(type, "agent") && strcmp(type, "run") && strcmp(type, "mission")) {
+		if (!target_type_known(type)) {
 			response_error(c->resp, 400, "invalid_query",
 			    "target_type must be agent, run or mission");
 			return 0;
@@ -356,7 +176,7 @@ check_target(struct ctx *c)
 		for (int i = 0; i < 3; i++) {
 			has[i] = !strcmp(type, names[i]);
 			if (has[i])
-				snprintf(values[i], 257, "%s", target);
+				snprintf(values[i], KILLSWITCH_TARGET_SIZE, "%s", target);
 		}
 	} else if (!has[0] && !has[1] && !has[2]) {
 		response_error(c->resp, 400, "invalid_query",
@@ -367,14 +187,7 @@ check_target(struct ctx *c)
 	for (int i = 0; i < 3 && matched < 0; i++) {
 		if (!has[i])
 			continue;
-		rc = check_active_summary(c->who.tenant, names[i], values[i], &rec);
-		if (rc == DB_NOTFOUND && i == 0 && agent_ref_shaped(values[i]))
-			/* a registry agent killed by its other id */
-			rc = check_alias_summary(c->who.tenant, values[i], &rec);
-		if (rc == DB_NOTFOUND && i == 0)
-			/* a suspended or revoked agent of the registry is stopped
-			 * too: both kinds of stop are one answer */
-			rc = agent_stop_as_kill_switch(c->who.tenant, values[i], &rec);
+		rc = killswitch_check(c->who.tenant, names[i], values[i], &rec);
 		if (rc == 0)
 			matched = i;
 		else if (rc != DB_NOTFOUND)
@@ -403,192 +216,42 @@ check_target(struct ctx *c)
 	return 0;
 }
 
-struct collect {
-	json_t *items;
-	enum store_table table;
-	const char *tenant;
-	const char *type_filter;
-	int rc;
-};
-
-/* Index values (or keys) name a record in T_KILLSWITCH. */
-static int
-collect_record(void *arg, const void *key, size_t klen, const void *val,
-               size_t vlen)
-{
-	struct collect *col = arg;
-	char rkey[STORE_KEY_MAX], id[64];
-	const char *type;
-	json_t *rec;
-
-	if (col->table == T_KS_ACTIVE) {
-		json_error_t err;
-		json_t *summary = json_loadb(val, vlen, 0, &err);
-		const char *sid = json_string_value(json_object_get(summary, "id"));
-
-		if (sid == NULL || strlen(sid) >= sizeof(id)) {
-			json_decref(summary);
-			return 0;
-		}
-		snprintf(id, sizeof(id), "%s", sid);
-		json_decref(summary);
-	} else {
-		const char *last = memrchr(key, KEY_SEP, klen);
-
-		if (last == NULL || (size_t)((const char *)key + klen - last) >= sizeof(id))
-			return 0;
-		memcpy(id, last + 1, (size_t)((const char *)key + klen - last - 1));
-		id[(const char *)key + klen - last - 1] = '\0';
-	}
-	store_key(rkey, sizeof(rkey), col->tenant, id, NULL);
-	if ((col->rc = store_get_json(NULL, T_KILLSWITCH, rkey, &rec, 0)) != 0)
-		return col->rc == DB_NOTFOUND ? (col->rc = 0) : -1;
-	type = json_string_value(json_object_get(rec, "target_type"));
-	if (col->type_filter && (type == NULL || strcmp(type, col->type_filter)))
-		json_decref(rec);
-	else
-		json_array_append_new(col->items, rec);
-	return 0;
-}
-
 static int
 list_active(struct ctx *c)
 {
-	struct collect col = { json_array(), T_KS_ACTIVE, c->who.tenant, NULL, 0 };
-	char prefix[STORE_KEY_MAX];
-	struct problem p;
-	long skip, limit;
-	int len, rc;
+	json_t *items;
+	int rc = killswitch_list_active(c->who.tenant, &items);
 
-	if (listing_params(c->req->query, 100, &skip, &limit, &p) != 0) {
-		json_decref(col.items);
-		response_problem(c->resp, &p);
-		return 0;
-	}
-	len = store_key(prefix, sizeof(prefix), c->who.tenant, "", NULL);
-	rc = store_scan(NULL, T_KS_ACTIVE, prefix, (size_t)len, 0, collect_record, &col);
-	if (rc != 0 || col.rc != 0) {
-		json_decref(col.items);
-		return rc ? rc : col.rc;
-	}
-	response_json(c->resp, 200,
-	    listing_page(col.items, "killed_at", 1, skip, limit, "data"));
-	return 0;
-}
-
-/* Adds to a target's history the switches its registry agent's other id
- * named: a registry agent is one target. */
-static int
-other_history(const char *tenant, const char *type, const char *target,
-              struct collect *col)
-{
-	char other[TARGET_SIZE], prefix[STORE_KEY_MAX];
-	int len, rc;
-
-	rc = target_other(NULL, tenant, type, target, other, sizeof(other));
-	if (rc != 0 || other[0] == '\0')
-		return rc;
-	if ((len = store_key(prefix, sizeof(prefix), tenant, type, other, "", NULL)) < 0)
-		return 0;
-	return store_scan(NULL, T_KS_HISTORY, prefix, (size_t)len, 0,
-	    collect_record, col);
+	return ctx_page(c, rc, items, NULL, 100, "killed_at", "data");
 }
 
 static int
 list_history(struct ctx *c)
 {
-	struct collect col = { json_array(), T_KS_HISTORY, c->who.tenant, NULL, 0 };
-	char type[16], target[257], prefix[STORE_KEY_MAX];
-	int has_type, has_target, len, rc;
+	char type[16], target[KILLSWITCH_TARGET_SIZE];
+	int has_type, has_target, rc;
 	struct problem p;
-	long skip, limit;
+	json_t *items;
 
 	if ((has_type = query_target(c, "target_type", type, sizeof(type))) < 0 ||
 	    (has_target = query_target(c, "target_id", target, sizeof(target))) < 0)
-		goto bad;
-	if (has_type && strcmp(type, "agent") && strcmp(type, "run") &&
-	    strcmp(type, "mission")) {
+		return 0;
+	if (has_type && !target_type_known(type)) {
 		response_error(c->resp, 400, "invalid_query",
 		    "target_type must be agent, run or mission");
-		goto bad;
+		return 0;
 	}
 	if (has_target && !has_type) {
 		response_error(c->resp, 400, "invalid_query",
 		    "target_id needs target_type");
-		goto bad;
+		return 0;
 	}
-	if (listing_params(c->req->query, 100, &skip, &limit, &p) != 0) {
-		response_problem(c->resp, &p);
-		goto bad;
-	}
-	if (has_target)
-		len = store_key(prefix, sizeof(prefix), c->who.tenant, type, target, "", NULL);
-	else if (has_type)
-		len = store_key(prefix, sizeof(prefix), c->who.tenant, type, "", NULL);
-	else
-		len = store_key(prefix, sizeof(prefix), c->who.tenant, "", NULL);
-	if (len < 0) {
-		response_error(c->resp, 400, "invalid_query", "target_id is not valid");
-		goto bad;
-	}
-	rc = store_scan(NULL, T_KS_HISTORY, prefix, (size_t)len, 0, collect_record, &col);
-	if (rc == 0 && col.rc == 0 && has_target)
-		rc = other_history(c->who.tenant, type, target, &col);
-	if (rc != 0 || col.rc != 0) {
-		json_decref(col.items);
-		return rc ? rc : col.rc;
-	}
-	response_json(c->resp, 200,
-	    listing_page(col.items, "killed_at", 1, skip, limit, "data"));
-	return 0;
-bad:
-	json_decref(col.items);
-	return 0;
+	rc = killswitch_history(c->who.tenant, has_type ? type : NULL,
+	    has_target ? target : NULL, &items, &p);
+	return ctx_page(c, rc, items, &p, 100, "killed_at", "data");
 }
 
 /* Interventions */
-
-struct intervention_filter {
-	char type[65], outcome[65], action[257], agent[257], run[257];
-	int has_type, has_outcome, has_action, has_agent, has_run;
-	char start[CLOCK_TEXT_SIZE], end[CLOCK_TEXT_SIZE];
-	json_t *items;
-};
-
-static int
-field_is(const json_t *rec, const char *name, int has, const char *want)
-{
-	const char *v = json_string_value(json_object_get(rec, name));
-
-	return !has || (v && !strcmp(v, want));
-}
-
-static int
-collect_intervention(void *arg, const void *key, size_t klen, const void *val,
-                     size_t vlen)
-{
-	struct intervention_filter *f = arg;
-	json_error_t err;
-	json_t *rec = json_loadb(val, vlen, 0, &err);
-	const char *ts;
-
-	(void)key;
-	(void)klen;
-	if (rec == NULL)
-		return 0;
-	ts = json_string_value(json_object_get(rec, "timestamp"));
-	if (field_is(rec, "type", f->has_type, f->type) &&
-	    field_is(rec, "outcome", f->has_outcome, f->outcome) &&
-	    field_is(rec, "action_name", f->has_action, f->action) &&
-	    field_is(rec, "agent_id", f->has_agent, f->agent) &&
-	    field_is(rec, "run_id", f->has_run, f->run) &&
-	    (!f->start[0] || (ts && strcmp(ts, f->start) >= 0)) &&
-	    (!f->end[0] || (ts && strcmp(ts, f->end) <= 0)))
-		json_array_append_new(f->items, rec);
-	else
-		json_decref(rec);
-	return 0;
-}
 
 static int
 date_param(struct ctx *c, const char *name, char out[CLOCK_TEXT_SIZE])
@@ -613,10 +276,8 @@ static int
 list_interventions(struct ctx *c)
 {
 	struct intervention_filter f;
-	char prefix[STORE_KEY_MAX];
-	struct problem p;
-	long skip, limit;
-	int len, rc;
+	json_t *items;
+	int rc;
 
 	memset(&f, 0, sizeof(f));
 	if ((f.has_type = query_target(c, "type", f.type, sizeof(f.type))) < 0 ||
@@ -627,25 +288,12 @@ list_interventions(struct ctx *c)
 	    date_param(c, "start_date", f.start) != 0 ||
 	    date_param(c, "end_date", f.end) != 0)
 		return 0;
-	if (listing_params(c->req->query, 50, &skip, &limit, &p) != 0) {
-		response_problem(c->resp, &p);
-		return 0;
-	}
 	/* SDKs and the console write "HARD_BLOCK" or "hard_block" alike */
 	for (char *s = f.type; *s; s++)
 		*s = (char)tolower((unsigned char)*s);
 	intervention_flush(1, 0);
-	f.items = json_array();
-	len = store_key(prefix, sizeof(prefix), c->who.tenant, "", NULL);
-	rc = store_scan(NULL, T_INTERVENTIONS, prefix, (size_t)len, 0,
-	    collect_intervention, &f);
-	if (rc != 0) {
-		json_decref(f.items);
-		return rc;
-	}
-	response_json(c->resp, 200,
-	    listing_page(f.items, "timestamp", 1, skip, limit, "interventions"));
-	return 0;
+	rc = intervention_list(c->who.tenant, &f, &items);
+	return ctx_page(c, rc, items, NULL, 50, "timestamp", "interventions");
 }
 
 static int

@@ -17,7 +17,6 @@
 #include "outbox.h"
 #include "scope.h"
 #include "server.h"
-#include "store.h"
 #include "webhook.h"
 
 static const struct field_spec create_fields[] = {

@@ -28,6 +28,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "conf.h"
+#include "event.h"
 #include "ids.h"
 #include "notifier.h"
 #include "outbox.h"
@@ -41,50 +42,7 @@
 
 static struct conf conf;
 
-static void
-usage(FILE *f)
-{
-	fputs(
-	    "usage: andonctl [-c conf] [-d data_dir] command [arguments]\n"
-	    "\n"
-	    "commands:\n"
-	    "  init                          create the database, the log signing key and\n"
-	    "                                the key pepper (key_pepper_file) if missing\n"
-	    "  tenant-create NAME            create a tenant; prints its id\n"
-	    "  tenant-list                   list tenants\n"
-	    "  key-create TENANT NAME SCOPES [--expires RFC3339]\n"
-	    "                                create an API key (SCOPES comma-separated,\n"
-	    "                                e.g. '*,platform:admin'); prints the key once\n"
-	    "  key-list TENANT               list a tenant's keys (never the secrets)\n"
-	    "  key-revoke KEY_ID             revoke a key\n"
-	    "  verify                        verify the audit chain and transparency log\n"
-	    "  verify-receipt FILE [PUBLIC_KEY]\n"
-	    "                                verify a receipt (GET /v1/transparency/receipts/ID)\n"
-	    "                                offline; PUBLIC_KEY (base64) defaults to the one\n"
-	    "                                in the receipt's signed tree head\n"
-	    "  verify-export FILE [--contiguous]\n"
-	    "                                verify an NDJSON export of audit events\n"
-	    "                                (GET /v1/audit/events, Accept: application/x-ndjson)\n"
-	    "                                offline: every event's hash, and every link\n"
-	    "                                between consecutive seqs; --contiguous refuses gaps\n"
-	    "                                between its lines\n"
-	    "  backup DIR                    hot backup of the database into DIR\n"
-	    "  restore DIR                   restore a backup into an empty data directory\n"
-	    "                                (servers stopped), then run catastrophic recovery\n"
-	    "  checkpoint                    force a checkpoint and remove old logs\n"
-	    "  notify [--once]               deliver webhooks from the outbox (foreground;\n"
-	    "                                --once: one pass over what is due, then exit)\n"
-	    "  webhooks TENANT               list a tenant's webhooks (never their secrets)\n"
-	    "  webhooks deliveries WEBHOOK_ID [LIMIT]\n"
-	    "                                list a webhook's deliveries, newest first\n"
-	    "                                (LIMIT, default 100)\n"
-	    "  siem [--once]                 send every audit event to the SIEM sinks the\n"
-	    "                                conf names (syslog, JSON-lines file; foreground;\n"
-	    "                                --once: until every event was sent, then exit)\n"
-	    "\n"
-	    "The conf defaults to $ANDON_CONF or conf/andon.conf; the data directory to\n"
-	    "$ANDON_DATA or the conf's data_dir.\n", f);
-}
+static void usage(FILE *f);
 
 static int
 fail(const char *fmt, const char *arg)
@@ -360,7 +318,7 @@ notify_worker(int once, pid_t parent)
  * again, and its open runs or joins that recovery.
  */
 static int
-cmd_notify(int once)
+run_notifier(int once)
 {
 	struct sigaction sa;
 	pid_t parent = getpid();
@@ -457,8 +415,10 @@ cmd_webhooks(int argc, char **argv)
 }
 
 static int
-cmd_verify(void)
+cmd_verify(int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	char why[512];
 	uint64_t events;
 
@@ -494,7 +454,7 @@ cmd_verify_receipt(int argc, char **argv)
 	if (pk_text == NULL || sodium_base642bin(pk, sizeof(pk), pk_text, strlen(pk_text),
 	    NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 || len != sizeof(pk))
 		return fail("%s", "the public key must be 32 bytes of base64");
-	if (!tlog_verify_receipt(receipt, pk, why, sizeof(why))) {
+	if (!tlog_verify_proof(receipt, pk, why, sizeof(why))) {
 		printf("INVALID: %s\n", why);
 		json_decref(receipt);
 		return 1;
@@ -555,7 +515,7 @@ cmd_verify_export(int argc, char **argv)
 		else if ((uint64_t)seq <= last_seq)
 			snprintf(why, sizeof(why), "event %" JSON_INTEGER_FORMAT " is out of order "
 			    "or repeated", seq);
-		else if (!audit_event_hash_ok(event))
+		else if (!event_hash_ok(event))
 			snprintf(why, sizeof(why), "event %" JSON_INTEGER_FORMAT " has been altered", seq);
 		else if ((uint64_t)seq == last_seq + 1) {
 			/* the first event of all chains to zeros */
@@ -595,10 +555,12 @@ cmd_verify_export(int argc, char **argv)
 }
 
 static int
-cmd_backup(const char *dir)
+cmd_backup(int argc, char **argv)
 {
+	const char *dir = argv[1];
 	int rc;
 
+	(void)argc;
 	if (open_store())
 		return 1;
 	if (mkdir(dir, 0770) != 0 && errno != EEXIST)
@@ -646,14 +608,16 @@ copy_file(const char *from, const char *to)
  * database is exactly as it was at the end of the backup.
  */
 static int
-cmd_restore(const char *dir)
+cmd_restore(int argc, char **argv)
 {
+	const char *dir = argv[1];
 	char home[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
 	struct dirent *ent;
 	DB_ENV *env;
 	DIR *d;
 	int rc, copied = 0;
 
+	(void)argc;
 	if (become_data_owner() != 0)
 		return 1;
 	umask(007);
@@ -705,14 +669,262 @@ cmd_restore(const char *dir)
 	return 0;
 }
 
+static int
+cmd_init(int argc, char **argv)
+{
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	if ((rc = create_pepper()) == 0 && (rc = open_store()) == 0 &&
+	    (rc = store_run(init_txn, NULL)) != 0)
+		rc = fail("init failed: %s", db_strerror(rc));
+	if (rc == 0)
+		printf("initialised %s\n", store_home());
+	return rc;
+}
+
+static int
+cmd_tenant_create(int argc, char **argv)
+{
+	struct tenant_job job = { argv[1], "" };
+	int rc;
+
+	(void)argc;
+	if (strlen(argv[1]) == 0 || strlen(argv[1]) > 128)
+		return fail("%s", "a tenant name is 1 to 128 characters");
+	if ((rc = open_store()) == 0 && (rc = store_run(tenant_txn, &job)) != 0)
+		rc = fail("cannot create the tenant: %s", db_strerror(rc));
+	if (rc == 0)
+		printf("%s\n", job.id);
+	return rc;
+}
+
+static int
+cmd_tenant_list(int argc, char **argv)
+{
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	if ((rc = open_store()) == 0)
+		rc = store_scan(NULL, T_TENANTS, "", 0, 0, print_record, NULL) ? 1 : 0;
+	return rc;
+}
+
+static int
+cmd_key_list(int argc, char **argv)
+{
+	int rc;
+
+	(void)argc;
+	if ((rc = open_store()) == 0)
+		rc = store_scan(NULL, T_APIKEYS, "", 0, 0, print_record, argv[1]) ? 1 : 0;
+	return rc;
+}
+
+static int
+cmd_key_revoke(int argc, char **argv)
+{
+	struct revoke_job job = { argv[1], 0 };
+	int rc;
+
+	(void)argc;
+	if ((rc = open_store()) == 0 && (rc = store_run(revoke_txn, &job)) != 0)
+		rc = fail("cannot revoke: %s", db_strerror(rc));
+	else if (rc == 0 && !job.found)
+		rc = fail("no key %s", argv[1]);
+	else if (rc == 0)
+		printf("revoked %s\n", argv[1]);
+	return rc;
+}
+
+static int
+cmd_notify(int argc, char **argv)
+{
+	int once = argc >= 2 && !strcmp(argv[1], "--once");
+
+	if (argc == 2 && !once) {
+		usage(stderr);
+		return 2;
+	}
+	return run_notifier(once);
+}
+
+static int
+cmd_siem(int argc, char **argv)
+{
+	int once = argc >= 2 && !strcmp(argv[1], "--once");
+	char err[512];
+	int rc;
+
+	if (argc == 2 && !once) {
+		usage(stderr);
+		return 2;
+	}
+	if ((rc = open_store()) == 0 && siem_run(&conf, once, err, sizeof(err)) != 0)
+		rc = fail("%s", err);
+	return rc;
+}
+
+static int
+cmd_checkpoint(int argc, char **argv)
+{
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	if ((rc = open_store()) == 0) {
+		store_env()->txn_checkpoint(store_env(), 0, 0, DB_FORCE);
+		printf("checkpoint done\n");
+	}
+	return rc;
+}
+
+/*
+ * The commands (after cgit's cmd.c): name, synopsis of its arguments, what
+ * it does (lines of the usage), how many arguments it takes after its name
+ * (max -1: any), and the function run with argv[0] the name.
+ */
+struct command {
+	const char *name;
+	const char *args;
+	const char *help;
+	int min_args, max_args;
+	int (*run)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ .name = "init", .args = "",
+	  .help = "create the database, the log signing key and\n"
+	          "the key pepper (key_pepper_file) if missing",
+	  .min_args = 0, .max_args = -1, .run = cmd_init },
+	{ .name = "tenant-create", .args = "NAME",
+	  .help = "create a tenant; prints its id",
+	  .min_args = 1, .max_args = -1, .run = cmd_tenant_create },
+	{ .name = "tenant-list", .args = "",
+	  .help = "list tenants",
+	  .min_args = 0, .max_args = -1, .run = cmd_tenant_list },
+	{ .name = "key-create", .args = "TENANT NAME SCOPES [--expires RFC3339]",
+	  .help = "create an API key (SCOPES comma-separated,\n"
+	          "e.g. '*,platform:admin'); prints the key once",
+	  .min_args = 3, .max_args = -1, .run = cmd_key_create },
+	{ .name = "key-list", .args = "TENANT",
+	  .help = "list a tenant's keys (never the secrets)",
+	  .min_args = 1, .max_args = -1, .run = cmd_key_list },
+	{ .name = "key-revoke", .args = "KEY_ID",
+	  .help = "revoke a key",
+	  .min_args = 1, .max_args = -1, .run = cmd_key_revoke },
+	{ .name = "verify", .args = "",
+	  .help = "verify the audit chain and transparency log",
+	  .min_args = 0, .max_args = -1, .run = cmd_verify },
+	{ .name = "verify-receipt", .args = "FILE [PUBLIC_KEY]",
+	  .help = "verify a receipt (GET /v1/transparency/receipts/ID)\n"
+	          "offline; PUBLIC_KEY (base64) defaults to the one\n"
+	          "in the receipt's signed tree head",
+	  .min_args = 1, .max_args = -1, .run = cmd_verify_receipt },
+	{ .name = "verify-export", .args = "FILE [--contiguous]",
+	  .help = "verify an NDJSON export of audit events\n"
+	          "(GET /v1/audit/events, Accept: application/x-ndjson)\n"
+	          "offline: every event's hash, and every link\n"
+	          "between consecutive seqs; --contiguous refuses gaps\n"
+	          "between its lines",
+	  .min_args = 0, .max_args = -1, .run = cmd_verify_export },
+	{ .name = "backup", .args = "DIR",
+	  .help = "hot backup of the database into DIR",
+	  .min_args = 1, .max_args = -1, .run = cmd_backup },
+	{ .name = "restore", .args = "DIR",
+	  .help = "restore a backup into an empty data directory\n"
+	          "(servers stopped), then run catastrophic recovery",
+	  .min_args = 1, .max_args = -1, .run = cmd_restore },
+	{ .name = "checkpoint", .args = "",
+	  .help = "force a checkpoint and remove old logs",
+	  .min_args = 0, .max_args = -1, .run = cmd_checkpoint },
+	{ .name = "notify", .args = "[--once]",
+	  .help = "deliver webhooks from the outbox (foreground;\n"
+	          "--once: one pass over what is due, then exit)",
+	  .min_args = 0, .max_args = 1, .run = cmd_notify },
+	{ .name = "webhooks", .args = "TENANT | deliveries WEBHOOK_ID [LIMIT]",
+	  .help = "list a tenant's webhooks (never their secrets),\n"
+	          "or a webhook's deliveries, newest first\n"
+	          "(LIMIT, default 100)",
+	  .min_args = 1, .max_args = 3, .run = cmd_webhooks },
+	{ .name = "siem", .args = "[--once]",
+	  .help = "send every audit event to the SIEM sinks the\n"
+	          "conf names (syslog, JSON-lines file; foreground;\n"
+	          "--once: until every event was sent, then exit)",
+	  .min_args = 0, .max_args = 1, .run = cmd_siem },
+};
+
+#define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
+#define HELP_COLUMN 32
+
+/* One command's lines of the usage: its synopsis, then what it does from
+ * HELP_COLUMN on (on the next line when the synopsis is longer). */
+static void
+command_usage(FILE *f, const struct command *cmd)
+{
+	char synopsis[128];
+	const char *line = cmd->help;
+	int n = snprintf(synopsis, sizeof(synopsis), "  %s%s%s", cmd->name,
+	    cmd->args[0] ? " " : "", cmd->args);
+
+	if (n >= HELP_COLUMN - 1) {
+		fprintf(f, "%s\n", synopsis);
+		n = 0;
+	} else
+		fputs(synopsis, f);
+	while (*line) {
+		size_t len = strcspn(line, "\n");
+
+		fprintf(f, "%*s%.*s\n", HELP_COLUMN - n, "", (int)len, line);
+		n = 0;
+		line += len + (line[len] == '\n');
+	}
+}
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: andonctl [-c conf] [-d data_dir] command [arguments]\n"
+	    "       andonctl command --help\n"
+	    "\n"
+	    "commands:\n", f);
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		command_usage(f, &commands[i]);
+	fputs("\n"
+	    "The conf defaults to $ANDON_CONF or conf/andon.conf; the data directory to\n"
+	    "$ANDON_DATA or the conf's data_dir.\n", f);
+}
+
+static const struct command *
+command_find(const char *name)
+{
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static int
+is_help(const char *arg)
+{
+	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
+
 int
 main(int argc, char **argv)
 {
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *conf_path = conf_default_path(), *data_dir = NULL;
+	const struct command *cmd;
 	char err[512];
-	int opt, rc = 0;
+	int opt, rc;
 
-	while ((opt = getopt(argc, argv, "+c:d:h")) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:d:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf_path = optarg; break;
 		case 'd': data_dir = optarg; break;
@@ -722,7 +934,18 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1) {
+	if (argc < 1 || (cmd = command_find(argv[0])) == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	if (argc >= 2 && is_help(argv[1])) {
+		printf("usage: andonctl [-c conf] [-d data_dir] %s%s%s\n\n", cmd->name,
+		    cmd->args[0] ? " " : "", cmd->args);
+		command_usage(stdout, cmd);
+		return 0;
+	}
+	if (argc - 1 < cmd->min_args ||
+	    (cmd->max_args >= 0 && argc - 1 > cmd->max_args)) {
 		usage(stderr);
 		return 2;
 	}
@@ -732,71 +955,7 @@ main(int argc, char **argv)
 		return fail("%s", err);
 	if (data_dir)
 		snprintf(conf.data_dir, sizeof(conf.data_dir), "%s", data_dir);
-	if (!strcmp(argv[0], "verify-receipt"))
-		return cmd_verify_receipt(argc, argv);
-	if (!strcmp(argv[0], "verify-export"))
-		return cmd_verify_export(argc, argv);
-	if (!strcmp(argv[0], "init")) {
-		if ((rc = create_pepper()) == 0 && (rc = open_store()) == 0 && (rc = store_run(init_txn, NULL)) != 0)
-			rc = fail("init failed: %s", db_strerror(rc));
-		if (rc == 0)
-			printf("initialised %s\n", store_home());
-	} else if (!strcmp(argv[0], "tenant-create") && argc >= 2) {
-		struct tenant_job job = { argv[1], "" };
-
-		if (strlen(argv[1]) == 0 || strlen(argv[1]) > 128)
-			return fail("%s", "a tenant name is 1 to 128 characters");
-		if ((rc = open_store()) == 0 && (rc = store_run(tenant_txn, &job)) != 0)
-			rc = fail("cannot create the tenant: %s", db_strerror(rc));
-		if (rc == 0)
-			printf("%s\n", job.id);
-	} else if (!strcmp(argv[0], "tenant-list")) {
-		if ((rc = open_store()) == 0)
-			rc = store_scan(NULL, T_TENANTS, "", 0, 0, print_record, NULL) ? 1 : 0;
-	} else if (!strcmp(argv[0], "key-create")) {
-		rc = cmd_key_create(argc, argv);
-	} else if (!strcmp(argv[0], "key-list") && argc >= 2) {
-		if ((rc = open_store()) == 0)
-			rc = store_scan(NULL, T_APIKEYS, "", 0, 0, print_record, argv[1]) ? 1 : 0;
-	} else if (!strcmp(argv[0], "key-revoke") && argc >= 2) {
-		struct revoke_job job = { argv[1], 0 };
-
-		if ((rc = open_store()) == 0 && (rc = store_run(revoke_txn, &job)) != 0)
-			rc = fail("cannot revoke: %s", db_strerror(rc));
-		else if (rc == 0 && !job.found)
-			rc = fail("no key %s", argv[1]);
-		else if (rc == 0)
-			printf("revoked %s\n", argv[1]);
-	} else if (!strcmp(argv[0], "verify")) {
-		rc = cmd_verify();
-	} else if (!strcmp(argv[0], "restore") && argc >= 2) {
-		rc = cmd_restore(argv[1]);
-	} else if (!strcmp(argv[0], "backup") && argc >= 2) {
-		rc = cmd_backup(argv[1]);
-	} else if (!strcmp(argv[0], "notify") || !strcmp(argv[0], "siem")) {
-		/* the daemons: foreground, or one pass with --once */
-		int once = argc >= 2 && !strcmp(argv[1], "--once");
-
-		if (argc > 2 || (argc == 2 && !once)) {
-			usage(stderr);
-			return 2;
-		}
-		if (!strcmp(argv[0], "notify"))
-			rc = cmd_notify(once);
-		else if ((rc = open_store()) == 0 &&
-		    siem_run(&conf, once, err, sizeof(err)) != 0)
-			rc = fail("%s", err);
-	} else if (!strcmp(argv[0], "webhooks")) {
-		rc = cmd_webhooks(argc, argv);
-	} else if (!strcmp(argv[0], "checkpoint")) {
-		if ((rc = open_store()) == 0) {
-			store_env()->txn_checkpoint(store_env(), 0, 0, DB_FORCE);
-			printf("checkpoint done\n");
-		}
-	} else {
-		usage(stderr);
-		return 2;
-	}
+	rc = cmd->run(argc, argv);
 	store_close();
 	return rc;
 }

@@ -10,7 +10,6 @@
 #include "audit.h"
 #include "clock.h"
 #include "ids.h"
-#include "session.h"
 #include "store.h"
 
 #define MAIP_PREFIX "maip:"
@@ -262,16 +261,13 @@ agent_other_ref(DB_TXN *txn, const char *tenant, const char *ref,
 }
 
 json_t *
-agent_public(DB_TXN *txn, const char *tenant, const json_t *agent)
+agent_public(const json_t *agent, long session_count)
 {
 	json_t *out = json_deep_copy(agent);
-	long count = 0;
 
 	if (out == NULL)
 		return NULL;
-	if (session_count_active(txn, tenant, agent_uuid(agent), &count) != 0)
-		count = 0;
-	json_object_set_new(out, "session_count", json_integer(count));
+	json_object_set_new(out, "session_count", json_integer(session_count));
 	return out;
 }
 
@@ -374,24 +370,6 @@ agent_stop_find(DB_TXN *txn, const char *tenant, const char *ref, json_t **stop)
 	if (ref == NULL || store_key(key, sizeof(key), tenant, ref, NULL) < 0)
 		return DB_NOTFOUND;
 	return store_get_json(txn, T_AGENT_STOPS, key, stop, 0);
-}
-
-int
-agent_stop_as_kill_switch(const char *tenant, const char *ref, json_t **record)
-{
-	json_t *stop;
-	int rc = agent_stop_find(NULL, tenant, ref, &stop);
-
-	*record = NULL;
-	if (rc != 0)
-		return rc;
-	*record = json_pack("{s:n, s:s, s:s, s:O, s:O, s:n, s:s, s:O}",
-	    "id", "target_type", "agent", "target_id", ref,
-	    "reason", json_object_get(stop, "reason"),
-	    "killed_at", json_object_get(stop, "at"), "killed_by",
-	    "source", "agent_status", "agent_status", json_object_get(stop, "status"));
-	json_decref(stop);
-	return *record ? 0 : ENOMEM;
 }
 
 /* suspended <-> active; the caller has checked the transition is one. */

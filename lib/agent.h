@@ -51,8 +51,9 @@ int agent_other_ref(DB_TXN *txn, const char *tenant, const char *ref,
 /* Writes the record back (updated_at is set by the callers that change). */
 int agent_store(DB_TXN *txn, const char *tenant, const json_t *agent);
 
-/* The agent object of the contract: the record with session_count. */
-json_t *agent_public(DB_TXN *txn, const char *tenant, const json_t *agent);
+/* The agent object of the contract: the record with session_count (the
+ * caller counts them: session_count_active()). */
+json_t *agent_public(const json_t *agent, long session_count);
 
 /* Every agent of the tenant matching the filters (NULL: any), as public
  * objects without session_count (the caller adds it to the page). */
@@ -80,13 +81,6 @@ int agent_mark_revoked(DB_TXN *txn, const char *tenant, json_t *agent,
  * not the tenant's), or a DB error.  txn may be NULL. */
 int agent_stop_find(DB_TXN *txn, const char *tenant, const char *ref,
                     json_t **stop);
-
-/* The stop of an agent shaped as the kill-switch check reads a switch:
- * {id: null, target_type "agent", target_id, reason, killed_at, killed_by:
- * null, source "agent_status", agent_status}.  0, DB_NOTFOUND when the
- * agent is running or unknown, or a DB error.  One lookup, no transaction. */
-int agent_stop_as_kill_switch(const char *tenant, const char *ref,
-                              json_t **record);
 
 /* Shortcuts over a record. */
 const char *agent_uuid(const json_t *agent);

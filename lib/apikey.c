@@ -550,3 +550,76 @@ apikey_expiry_ms(DB_TXN *txn, const char *key_id, int64_t *expires_ms)
 	json_decref(rec);
 	return rc;
 }
+
+int
+apikey_of_tenant(const char *tenant, const char *key_id)
+{
+	const char *owner;
+	json_t *rec;
+	int ok;
+
+	if (store_get_json(NULL, T_APIKEYS, key_id, &rec, 0) != 0)
+		return -1;
+	owner = json_string_value(json_object_get(rec, "tenant"));
+	ok = owner && !strcmp(owner, tenant);
+	json_decref(rec);
+	return ok ? 0 : -1;
+}
+
+int
+apikey_find_public(const char *key_id, json_t **record)
+{
+	json_t *rec;
+	int rc;
+
+	*record = NULL;
+	if ((rc = store_get_json(NULL, T_APIKEYS, key_id, &rec, 0)) != 0)
+		return rc;
+	*record = apikey_public(rec);
+	json_decref(rec);
+	return *record ? 0 : ENOMEM;
+}
+
+struct key_scan {
+	const char *tenant;
+	json_t *items;
+};
+
+static int
+collect_key(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct key_scan *s = arg;
+	json_error_t err;
+	json_t *rec = json_loadb(val, vlen, 0, &err);
+	const char *tenant = json_string_value(json_object_get(rec, "tenant"));
+
+	(void)key;
+	(void)klen;
+	if (rec && tenant && !strcmp(tenant, s->tenant))
+		json_array_append_new(s->items, apikey_public(rec));
+	json_decref(rec);
+	return 0;
+}
+
+int
+apikey_list(const char *tenant, json_t **items)
+{
+	struct key_scan s = { tenant, json_array() };
+	int rc = store_scan(NULL, T_APIKEYS, "", 0, 0, collect_key, &s);
+
+	*items = NULL;
+	if (rc != 0) {
+		json_decref(s.items);
+		return rc;
+	}
+	*items = s.items;
+	return 0;
+}
+
+int
+apikey_count(uint64_t *keys, uint64_t *tenants)
+{
+	int rc = store_count(T_APIKEYS, keys);
+
+	return rc ? rc : store_count(T_TENANTS, tenants);
+}

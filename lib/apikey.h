@@ -49,6 +49,14 @@ int apikey_expiry_ms(DB_TXN *txn, const char *key_id, int64_t *expires_ms);
 /* Marks a key revoked; DB_NOTFOUND when it is not the tenant's. */
 int apikey_revoke(DB_TXN *txn, const char *tenant, const char *key_id,
                   json_t **record);
+/* 0 when key_id names an API key of tenant; else -1. */
+int apikey_of_tenant(const char *tenant, const char *key_id);
+/* A key's record without its hash: 0, DB_NOTFOUND or an error. */
+int apikey_find_public(const char *key_id, json_t **record);
+/* The tenant's keys (revoked ones too) without their hashes, unsorted. */
+int apikey_list(const char *tenant, json_t **items);
+/* How many keys (revoked ones too) and tenants there are (metrics). */
+int apikey_count(uint64_t *keys, uint64_t *tenants);
 /* Empties the verification cache (tests). */
 void apikey_cache_clear(void);
 /* Statistics for tests: how many Argon2 verifications this process ran. */

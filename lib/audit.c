@@ -9,6 +9,8 @@
 
 #include "audit.h"
 #include "clock.h"
+#include "encode.h"
+#include "event.h"
 #include "generation.h"
 #include "ids.h"
 #include "merkle.h"
@@ -18,6 +20,18 @@
 
 #define META_AUDIT_HEAD STORE_AUDIT_HEAD
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+
+int
+audit_append_noted(DB_TXN *txn, const struct audit_entry *e, json_t *rec,
+                   const char *member)
+{
+	char receipt[TLOG_LEAF_ID_SIZE];
+	int rc = audit_append(txn, e, receipt, sizeof(receipt));
+
+	if (rc == 0 && json_object_set_new(rec, member, json_string(receipt)) != 0)
+		rc = ENOMEM;
+	return rc;
+}
 
 int
 audit_head(DB_TXN *txn, uint64_t *seq, char *hash, size_t hashlen)
@@ -40,51 +54,6 @@ audit_head(DB_TXN *txn, uint64_t *seq, char *hash, size_t hashlen)
 		    json_string_value(json_object_get(head, "hash")));
 	json_decref(head);
 	return 0;
-}
-
-static void
-sha256_hex(const char *text, char out[65])
-{
-	unsigned char digest[crypto_hash_sha256_BYTES];
-
-	crypto_hash_sha256(digest, (const unsigned char *)text, strlen(text));
-	sodium_bin2hex(out, 65, digest, sizeof(digest));
-}
-
-/* hash over the event without its "hash" member */
-static int
-event_hash(const json_t *event, char out[65])
-{
-	json_t *copy = json_copy((json_t *)event);
-	char *canon;
-
-	if (copy == NULL)
-		return -1;
-	json_object_del(copy, "hash");
-	canon = tlog_canonical(copy);
-	json_decref(copy);
-	if (canon == NULL)
-		return -1;
-	sha256_hex(canon, out);
-	free(canon);
-	return 0;
-}
-
-int
-audit_event_hash_ok(const json_t *event)
-{
-	const char *stored = json_string_value(json_object_get(event, "hash"));
-	char computed[65];
-
-	/* length first: sodium_memcmp reads all 64 bytes of both */
-	return stored && strlen(stored) == 64 && event_hash(event, computed) == 0 &&
-	    sodium_memcmp(stored, computed, 64) == 0;
-}
-
-static json_t *
-nullable(const char *s)
-{
-	return s ? json_string(s) : json_null();
 }
 
 /*
@@ -115,7 +84,7 @@ audit_append(DB_TXN *txn, const struct audit_entry *e, char *receipt_id,
              size_t receipt_len)
 {
 	char prev[65], hash[65], id[ID_SIZE], now[CLOCK_TEXT_SIZE];
-	char rcpt[TLOG_RECEIPT_ID_SIZE], tkey[STORE_KEY_MAX];
+	char rcpt[TLOG_LEAF_ID_SIZE], tkey[STORE_KEY_MAX];
 	unsigned char seqkey[8];
 	merkle_hash leaf;
 	uint64_t seq;
@@ -130,17 +99,18 @@ audit_append(DB_TXN *txn, const struct audit_entry *e, char *receipt_id,
 	id_random_hex(id, sizeof(id), "evt_", 12);
 	now_ms = clock_now_ms();
 	clock_format(now_ms, now);
-	tlog_receipt_id(seq - 1, rcpt);
+	tlog_leaf_id(seq - 1, rcpt);
 	event = json_pack("{s:s, s:s, s:I, s:s, s:s, s:{s:o, s:o, s:o}, s:{s:o, s:o},"
 	    " s:o, s:O, s:s, s:s, s:s}",
-	    "canon", TLOG_CANON_JCS, "id", id, "seq", (json_int_t)seq, "type", e->type,
+	    "canon", EVENT_CANON_JCS, "id", id, "seq", (json_int_t)seq, "type", e->type,
 	    "tenant", e->tenant,
 	    "actor",
-	        "key_id", nullable(e->who ? e->who->key_id : NULL),
-	        "key_name", nullable(e->who ? e->who->name : "andonctl"),
-	        "operator_id", nullable(e->operator_id),
-	    "target", "type", nullable(e->target_type), "id", nullable(e->target_id),
-	    "reason", nullable(e->reason),
+	        "key_id", json_str_or_null(e->who ? e->who->key_id : NULL),
+	        "key_name", json_str_or_null(e->who ? e->who->name : "andonctl"),
+	        "operator_id", json_str_or_null(e->operator_id),
+	    "target", "type", json_str_or_null(e->target_type),
+	        "id", json_str_or_null(e->target_id),
+	    "reason", json_str_or_null(e->reason),
 	    "data", e->data ? e->data : json_null(),
 	    "at", now, "prev_hash", prev, "receipt_id", rcpt);
 	if (event == NULL)
@@ -150,7 +120,7 @@ audit_append(DB_TXN *txn, const struct audit_entry *e, char *receipt_id,
 		return ENOMEM;
 	}
 	json_object_set_new(event, "hash", json_string(hash));
-	if ((canon = tlog_canonical(event)) == NULL) {
+	if ((canon = event_canonical(event)) == NULL) {
 		json_decref(event);
 		return ENOMEM;
 	}
@@ -245,7 +215,7 @@ verify_one(void *arg, const void *key, size_t klen, const void *val,
 		ok = 0;
 		snprintf(st->why, st->whylen, "event %" PRIu64 " does not chain to its predecessor", seq);
 	}
-	if (ok && !audit_event_hash_ok(event)) {
+	if (ok && !event_hash_ok(event)) {
 		ok = 0;
 		snprintf(st->why, st->whylen, "event %" PRIu64 " has been altered", seq);
 	}

@@ -34,10 +34,12 @@ struct audit_entry {
 /* Appends; fills receipt_id ("rcpt_...") when not NULL. */
 int audit_append(DB_TXN *txn, const struct audit_entry *e, char *receipt_id,
                  size_t receipt_len);
+/* The same, then sets rec's member (e.g. "receipt_id") to the event's
+ * transparency-log receipt id. */
+int audit_append_noted(DB_TXN *txn, const struct audit_entry *e, json_t *rec,
+                       const char *member);
 /* Number of events and the last hash (hex, 65 bytes) when hash != NULL. */
 int audit_head(DB_TXN *txn, uint64_t *seq, char *hash, size_t hashlen);
-/* 1 when the event's "hash" matches its content. */
-int audit_event_hash_ok(const json_t *event);
 /* Reads event number seq (1-based). */
 int audit_get(DB_TXN *txn, uint64_t seq, json_t **event);
 

@@ -117,11 +117,14 @@ answer(DB_TXN *txn, const struct stop_order *o, const json_t *root,
        const char *at, struct tally *t)
 {
 	json_t *cascaded = json_array(), *out;
+	long count = 0;
 
+	if (session_count_active(txn, o->who->tenant, agent_uuid(root), &count) != 0)
+		count = 0;
 	for (size_t i = 1; i < json_array_size(t->revoked); i++)
 		json_array_append(cascaded, json_array_get(t->revoked, i));
 	out = json_pack("{s:o, s:O, s:s, s:I, s:I, s:s, s:s}",
-	    "agent", agent_public(txn, o->who->tenant, root),
+	    "agent", agent_public(root, count),
 	    "agent_id", json_object_get(root, "agent_id"),
 	    "agent_status", agent_status(root),
 	    "terminated_sessions", (json_int_t)t->sessions,

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "clock.h"
+#include "encode.h"
 #include "ids.h"
 #include "intervention.h"
 #include "store.h"
@@ -55,12 +56,6 @@ slot_hash(const char *key)
 	crypto_shorthash(out, (const unsigned char *)key, strlen(key), hash_key);
 	memcpy(&h, out, sizeof(h));
 	return h;
-}
-
-static json_t *
-json_str_or_null_(const char *s)
-{
-	return s ? json_string(s) : json_null();
 }
 
 static const char *
@@ -346,10 +341,10 @@ intervention_blocked(const struct blocked_check *b)
 			return;
 		s->item = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
 		    "type", "hard_block", "outcome", "blocked",
-		    "action_name", json_str_or_null_(overflow ? NULL : b->action),
-		    "agent_id", json_str_or_null_(overflow ? NULL : b->agent_id),
-		    "run_id", json_str_or_null_(overflow ? NULL : b->run_id),
-		    "mission_id", json_str_or_null_(overflow ? NULL : b->mission_id),
+		    "action_name", json_str_or_null(overflow ? NULL : b->action),
+		    "agent_id", json_str_or_null(overflow ? NULL : b->agent_id),
+		    "run_id", json_str_or_null(overflow ? NULL : b->run_id),
+		    "mission_id", json_str_or_null(overflow ? NULL : b->mission_id),
 		    "reason", json_incref(json_object_get(ks, "reason")),
 		    "killed_by", json_incref(json_object_get(ks, "killed_by")),
 		    "kill_switch_id", json_incref(json_object_get(ks, "id")),
@@ -366,4 +361,64 @@ intervention_blocked(const struct blocked_check *b)
 	s->pending++;
 	s->last_ms = now;
 	s->used_ms = now;
+}
+
+struct intervention_scan {
+	const struct intervention_filter *f;
+	json_t *items;
+};
+
+static int
+field_is(const json_t *rec, const char *name, int has, const char *want)
+{
+	const char *v = json_string_value(json_object_get(rec, name));
+
+	return !has || (v && !strcmp(v, want));
+}
+
+static int
+collect_intervention(void *arg, const void *key, size_t klen, const void *val,
+                     size_t vlen)
+{
+	struct intervention_scan *scan = arg;
+	const struct intervention_filter *f = scan->f;
+	json_error_t err;
+	json_t *rec = json_loadb(val, vlen, 0, &err);
+	const char *ts;
+
+	(void)key;
+	(void)klen;
+	if (rec == NULL)
+		return 0;
+	ts = json_string_value(json_object_get(rec, "timestamp"));
+	if (field_is(rec, "type", f->has_type, f->type) &&
+	    field_is(rec, "outcome", f->has_outcome, f->outcome) &&
+	    field_is(rec, "action_name", f->has_action, f->action) &&
+	    field_is(rec, "agent_id", f->has_agent, f->agent) &&
+	    field_is(rec, "run_id", f->has_run, f->run) &&
+	    (!f->start[0] || (ts && strcmp(ts, f->start) >= 0)) &&
+	    (!f->end[0] || (ts && strcmp(ts, f->end) <= 0)))
+		json_array_append_new(scan->items, rec);
+	else
+		json_decref(rec);
+	return 0;
+}
+
+int
+intervention_list(const char *tenant, const struct intervention_filter *f,
+                  json_t **items)
+{
+	struct intervention_scan scan = { f, json_array() };
+	char prefix[STORE_KEY_MAX];
+	int len = store_key(prefix, sizeof(prefix), tenant, "", NULL), rc;
+
+	*items = NULL;
+	rc = len < 0 ? EINVAL : store_scan(NULL, T_INTERVENTIONS, prefix,
+	    (size_t)len, 0, collect_intervention, &scan);
+	if (rc != 0) {
+		json_decref(scan.items);
+		return rc;
+	}
+	*items = scan.items;
+	return 0;
 }

@@ -24,6 +24,8 @@
 #include <db.h>
 #include <jansson.h>
 
+#include "clock.h"
+
 struct blocked_check {
 	const char *tenant;
 	const json_t *kill_switch;   /* the record that matched */
@@ -31,6 +33,14 @@ struct blocked_check {
 };
 
 #define INTERVENTION_NEW_PER_SWITCH 16
+
+/* What a listing keeps: each has_ member set keeps the interventions whose
+ * field is that value; start and end ("" for none) bound the timestamp. */
+struct intervention_filter {
+	char type[65], outcome[65], action[257], agent[257], run[257];
+	int has_type, has_outcome, has_action, has_agent, has_run;
+	char start[CLOCK_TEXT_SIZE], end[CLOCK_TEXT_SIZE];
+};
 
 void intervention_blocked(const struct blocked_check *b);
 /* Writes the pending counters when due (force: now), and the new slots
@@ -41,5 +51,8 @@ void intervention_flush(int force, unsigned every_ms);
  * creates it when new.  Used by the flush and by POST batches. */
 int intervention_merge(DB_TXN *txn, const char *tenant, json_t *item,
                        json_t **stored);
+/* The tenant's stored interventions that pass the filter, unsorted. */
+int intervention_list(const char *tenant, const struct intervention_filter *f,
+                      json_t **items);
 
 #endif

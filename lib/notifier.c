@@ -169,6 +169,32 @@ struct pass {
 
 /* One attempt at the delivery of seq to webhook_id when it is due and not
  * leased: 1 when it was delivered, else 0. */
+/*
+ * The endpoint's health after an attempt, in the attempt's transaction
+ * (outbox_finish): when this failure disabled it, the webhook.disabled
+ * event, whose actor is the notifier (no API key).
+ */
+static int
+note_health(DB_TXN *txn, const struct outbox_claim *c, int ok, int64_t now_ms,
+            void *arg)
+{
+	const int64_t *disable_after_ms = arg;
+	char reason[WEBHOOK_REASON_SIZE];
+	json_t *data;
+	int rc;
+
+	rc = webhook_note_attempt(txn, c->tenant, c->webhook_id, ok, now_ms,
+	    *disable_after_ms, reason, &data);
+	if (rc == 0 && data != NULL) {
+		struct audit_entry e = { c->tenant, "webhook.disabled", NULL,
+		    "notifier", "webhook", c->webhook_id, reason, data };
+
+		rc = audit_append(txn, &e, NULL, 0);
+	}
+	json_decref(data);
+	return rc;
+}
+
 static int
 deliver_one(struct pass *ps, const char *webhook_id, uint64_t seq)
 {
@@ -213,10 +239,14 @@ deliver_one(struct pass *ps, const char *webhook_id, uint64_t seq)
 		/* queued before it was disabled: dead, retryable by hand */
 		outbox_drop(webhook_id, seq, "the subscription is disabled");
 	else {
+		int64_t disable_after_ms =
+		    (int64_t)ps->conf->webhook_disable_after_seconds * 1000;
+
 		post(ps->curl, ps->conf, sub, event, body, &a);
+		/* a failure of ours (no pepper...) is not the endpoint's */
 		delivered = outbox_finish(&c, a.status, a.status ? NULL : a.error,
-		    a.duration_ms, ps->conf->webhook_retry_scale_ppm, a.ours ? -1 :
-		    (int64_t)ps->conf->webhook_disable_after_seconds * 1000) == 0 &&
+		    a.duration_ms, ps->conf->webhook_retry_scale_ppm,
+		    a.ours ? NULL : note_health, &disable_after_ms) == 0 &&
 		    a.status >= 200 && a.status <= 299;
 	}
 	ps->sent++;

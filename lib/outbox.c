@@ -391,7 +391,8 @@ struct finish_job {
 	const char *error;
 	int64_t duration_ms;
 	unsigned scale_ppm;
-	int64_t disable_after_ms;
+	outbox_health_fn health;
+	void *health_arg;
 	const char *drop;
 };
 
@@ -464,18 +465,19 @@ finish_txn(DB_TXN *txn, void *arg)
 		rc = store_del(txn, T_OUTBOX, key, (size_t)klen);
 	if (rc == DB_NOTFOUND)
 		rc = 0;
-	if (rc == 0 && j->drop == NULL && j->disable_after_ms >= 0)
-		rc = webhook_note_attempt(txn, c->tenant, c->webhook_id,
-		    j->status >= 200 && j->status <= 299, now, j->disable_after_ms);
+	if (rc == 0 && j->drop == NULL && j->health != NULL)
+		rc = j->health(txn, c, j->status >= 200 && j->status <= 299, now,
+		    j->health_arg);
 	return rc;
 }
 
 int
 outbox_finish(const struct outbox_claim *c, int status, const char *error,
-              int64_t duration_ms, unsigned scale_ppm, int64_t disable_after_ms)
+              int64_t duration_ms, unsigned scale_ppm,
+              outbox_health_fn health, void *arg)
 {
 	struct finish_job j = { c, status, error, duration_ms, scale_ppm,
-	    disable_after_ms, NULL };
+	    health, arg, NULL };
 	int rc = store_run(finish_txn, &j);
 
 	return rc == STORE_ROLLBACK ? 0 : rc;
@@ -485,7 +487,7 @@ int
 outbox_drop(const char *webhook_id, uint64_t seq, const char *why)
 {
 	struct outbox_claim c;
-	struct finish_job j = { &c, 0, NULL, 0, 0, -1, why };
+	struct finish_job j = { &c, 0, NULL, 0, 0, NULL, NULL, why };
 	int rc;
 
 	memset(&c, 0, sizeof(c));

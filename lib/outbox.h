@@ -68,15 +68,19 @@ int outbox_next(const char *webhook_id, uint64_t after, uint64_t *seq);
 int outbox_claim(const char *webhook_id, uint64_t seq, const char *owner,
                  int64_t lease_ms, struct outbox_claim *c, int64_t *due_ms);
 
+/* What the caller keeps about the endpoint's health after an attempt, in
+ * the attempt's own transaction (ok: it succeeded); 0 or a DB error. */
+typedef int (*outbox_health_fn)(DB_TXN *txn, const struct outbox_claim *c,
+                                int ok, int64_t now_ms, void *arg);
+
 /* Records an attempt's outcome: status (0 for a network error, then
  * error says what), duration; schedules the next attempt or ends the
- * delivery, and notes the endpoint's health (webhook_note_attempt(): it
- * is disabled after failing for disable_after_ms, 0 never; -1 when the
+ * delivery, and calls health(txn, c, ok, now, arg) unless it is NULL (the
  * failure was not the endpoint's and does not count).  Nothing is written
  * when the lease was lost. */
 int outbox_finish(const struct outbox_claim *c, int status, const char *error,
                   int64_t duration_ms, unsigned scale_ppm,
-                  int64_t disable_after_ms);
+                  outbox_health_fn health, void *arg);
 
 /* Ends a delivery without an attempt (its subscription is gone). */
 int outbox_drop(const char *webhook_id, uint64_t seq, const char *why);

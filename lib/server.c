@@ -19,6 +19,7 @@
 #include "envlock.h"
 #include "idempotency.h"
 #include "ids.h"
+#include "listing.h"
 #include "pepper.h"
 #include "prefork.h"
 #include "ratelimit.h"
@@ -60,10 +61,37 @@ ctx_str(const struct ctx *c, const char *name)
 	return json_string_value(json_object_get(c->body, name));
 }
 
-json_t *
-json_str_or_null(const char *s)
+int
+ctx_answer(struct ctx *c, int rc, int status, json_t *out,
+           const struct problem *p)
 {
-	return s ? json_string(s) : json_null();
+	if (rc == -1) {
+		json_decref(out);
+		response_problem(c->resp, p);
+		return 0;
+	}
+	if (rc != 0) {
+		json_decref(out);
+		return rc;
+	}
+	response_json(c->resp, status, out);
+	return 0;
+}
+
+int
+ctx_page(struct ctx *c, int rc, json_t *items, const struct problem *p,
+         long def, const char *key, const char *name)
+{
+	struct problem bad;
+	long skip, limit;
+
+	if (rc == 0 && listing_params(c->req->query, def, &skip, &limit, &bad) != 0) {
+		rc = -1;
+		p = &bad;
+	}
+	if (rc == 0)
+		items = listing_page(items, key, 1, skip, limit, name);
+	return ctx_answer(c, rc, 200, items, p);
 }
 
 static void

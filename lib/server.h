@@ -24,6 +24,7 @@
 
 #include "apikey.h"
 #include "conf.h"
+#include "encode.h"
 #include "gate.h"
 #include "request.h"
 #include "response.h"
@@ -63,7 +64,21 @@ int server_main(int argc, char **argv, const struct family *family);
 const char *ctx_param(const struct ctx *c, int i);
 /* String member of the body, or NULL. */
 const char *ctx_str(const struct ctx *c, const char *name);
-/* A JSON string, or null for NULL. */
-json_t *json_str_or_null(const char *s);
+/*
+ * Answers a library call's result (lib/README, "Returns"): 0 answers out
+ * (stolen) with status, -1 the problem p; any other rc is passed back, out
+ * released, for the pipeline to retry or answer 500/503.  Returns what the
+ * handler returns.
+ */
+int ctx_answer(struct ctx *c, int rc, int status, json_t *out,
+               const struct problem *p);
+/*
+ * The same for a noun's listing (items, stolen, unsorted): on 0, a page of
+ * it by ?skip=&limit= (limit def when absent; 400 when bad), sorted newest
+ * first by the string member key, answered 200 as {name: page, "count":
+ * total} (listing.h).
+ */
+int ctx_page(struct ctx *c, int rc, json_t *items, const struct problem *p,
+             long def, const char *key, const char *name);
 
 #endif

@@ -9,22 +9,15 @@
 #include "agent.h"
 #include "audit.h"
 #include "clock.h"
+#include "encode.h"
 #include "ids.h"
+#include "killswitch.h"
 #include "session.h"
 #include "store.h"
 
 #define TOKEN_PREFIX "ast_"
 #define TOKEN_BYTES 32
 #define TOKEN_TEXT_SIZE 64
-
-static void
-token_hash(const char *token, char out[65])
-{
-	unsigned char digest[crypto_hash_sha256_BYTES];
-
-	crypto_hash_sha256(digest, (const unsigned char *)token, strlen(token));
-	sodium_bin2hex(out, 65, digest, sizeof(digest));
-}
 
 /* "ast_" and 43 base64url characters: 256 random bits. */
 static void
@@ -74,27 +67,6 @@ audit_session(DB_TXN *txn, const struct principal *who, const char *type,
 	return rc;
 }
 
-/*
- * Whether an active kill switch names the agent (uuid, agent_id): 0 when
- * one does, DB_NOTFOUND when none, or an error.  A switch on a registry
- * agent is stored under the id its kill named, so both are looked up.
- * The one place outside cgi-bin/killswitch.c that knows T_KS_ACTIVE's key.
- */
-static int
-agent_switched(DB_TXN *txn, const char *tenant, const char *uuid,
-               const char *agent_id)
-{
-	const char *refs[2] = { uuid, agent_id };
-	char key[STORE_KEY_MAX];
-	int rc = DB_NOTFOUND;
-
-	for (int i = 0; i < 2 && rc == DB_NOTFOUND; i++)
-		rc = refs[i] == NULL ||
-		    store_key(key, sizeof(key), tenant, "agent", refs[i], NULL) < 0
-		    ? EINVAL : store_exists(txn, T_KS_ACTIVE, key, strlen(key));
-	return rc;
-}
-
 int
 session_open(DB_TXN *txn, const struct principal *who, const json_t *agent,
              long ttl_seconds, const json_t *scopes, json_t **out,
@@ -116,7 +88,8 @@ session_open(DB_TXN *txn, const struct principal *who, const json_t *agent,
 		return -1;
 	}
 	/* a kill switch stops it as a suspension does, by either of its ids */
-	if ((rc = agent_switched(txn, who->tenant, uuid, agent_ident(agent))) == 0) {
+	if ((rc = killswitch_agent_switched(txn, who->tenant, uuid,
+	    agent_ident(agent))) == 0) {
 		problem_set(p, 409, "kill_switch_active",
 		    "agent %s is stopped by an active kill switch and cannot open"
 		    " sessions; revive it first", agent_ident(agent));
@@ -132,7 +105,7 @@ session_open(DB_TXN *txn, const struct principal *who, const json_t *agent,
 	}
 	id_random_hex(sid, sizeof(sid), "ses_", 12);
 	token_new(token);
-	token_hash(token, hash);
+	encode_sha256_hex(token, hash);
 	exp_ms = (now_ms / 1000 + ttl_seconds) * 1000;
 	clock_format(now_ms, now);
 	clock_format(exp_ms, expires);
@@ -191,8 +164,9 @@ collect_session(void *arg, const void *key, size_t klen, const void *val,
 	return 0;
 }
 
+/* The key prefix of an agent's sessions: tenant SEP uuid SEP. */
 static int
-agent_prefix(char *buf, size_t len, const char *tenant, const char *uuid)
+session_prefix(char *buf, size_t len, const char *tenant, const char *uuid)
 {
 	return store_key(buf, len, tenant, uuid, "", NULL);
 }
@@ -202,7 +176,7 @@ session_list(const char *tenant, const char *uuid, json_t **items)
 {
 	struct session_scan s = { clock_now_ms(), json_array(), 0 };
 	char prefix[STORE_KEY_MAX];
-	int len = agent_prefix(prefix, sizeof(prefix), tenant, uuid), rc;
+	int len = session_prefix(prefix, sizeof(prefix), tenant, uuid), rc;
 
 	rc = len < 0 ? EINVAL : store_scan(NULL, T_SESSIONS, prefix, (size_t)len,
 	    0, collect_session, &s);
@@ -246,7 +220,7 @@ session_count_active(DB_TXN *txn, const char *tenant, const char *uuid,
 {
 	struct session_scan s = { clock_now_ms(), NULL, 0 };
 	char prefix[STORE_KEY_MAX];
-	int len = agent_prefix(prefix, sizeof(prefix), tenant, uuid), rc;
+	int len = session_prefix(prefix, sizeof(prefix), tenant, uuid), rc;
 
 	*count = 0;
 	if (len < 0)
@@ -308,7 +282,7 @@ session_terminate_all(DB_TXN *txn, const char *tenant, const char *uuid,
 {
 	struct live_keys l = { clock_now_ms(), json_array(), 0 };
 	char prefix[STORE_KEY_MAX];
-	int len = agent_prefix(prefix, sizeof(prefix), tenant, uuid), rc;
+	int len = session_prefix(prefix, sizeof(prefix), tenant, uuid), rc;
 	size_t i;
 	json_t *k;
 
@@ -410,7 +384,7 @@ holds_all(const json_t *held, const char *wanted)
  * A read error counts as stopped (fail closed).
  */
 static int
-agent_stopped(const char *tenant, const json_t *session)
+session_agent_stopped(const char *tenant, const json_t *session)
 {
 	const char *uuid = json_string_value(json_object_get(session, "agent"));
 	const char *agent_id = json_string_value(json_object_get(session, "agent_id"));
@@ -422,7 +396,7 @@ agent_stopped(const char *tenant, const json_t *session)
 	if (store_key(key, sizeof(key), tenant, uuid, NULL) < 0 ||
 	    store_exists(NULL, T_AGENT_STOPS, key, strlen(key)) != DB_NOTFOUND)
 		return 1;
-	return agent_switched(NULL, tenant, uuid, agent_id) != DB_NOTFOUND;
+	return killswitch_agent_switched(NULL, tenant, uuid, agent_id) != DB_NOTFOUND;
 }
 
 static json_t *
@@ -458,7 +432,7 @@ session_introspect(const char *tenant, const char *token, const char *scope,
 	int rc, active = 0;
 
 	*answer = NULL;
-	token_hash(token, hash);
+	encode_sha256_hex(token, hash);
 	if (store_key(tkey, sizeof(tkey), tenant, hash, NULL) < 0)
 		goto answer;
 	rc = store_get(NULL, T_SESSION_TOKENS, tkey, strlen(tkey), &val, &vlen, 0);
@@ -487,7 +461,7 @@ session_introspect(const char *tenant, const char *token, const char *scope,
 	    expiry_ms(session) <= clock_now_ms() || shutdown_severity >= 4 ||
 	    !holds_all(json_object_get(session, "scopes"), scope))
 		goto answer;
-	if (agent_stopped(tenant, session))
+	if (session_agent_stopped(tenant, session))
 		goto answer;
 	active = 1;
 answer:

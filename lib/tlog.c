@@ -7,9 +7,9 @@
 
 #include <sodium.h>
 
-#include "audit.h"
 #include "clock.h"
-#include "jcs.h"
+#include "encode.h"
+#include "event.h"
 #include "store.h"
 #include "tlog.h"
 
@@ -71,12 +71,6 @@ tlog_append(DB_TXN *txn, uint64_t index, const merkle_hash leaf)
 			return rc;
 	}
 	return 0;
-}
-
-int
-tlog_size(DB_TXN *txn, uint64_t *size)
-{
-	return audit_head(txn, size, NULL, 0);
 }
 
 int
@@ -160,16 +154,6 @@ tlog_head_message(unsigned char msg[50], int64_t timestamp_ms, uint64_t size,
 	memcpy(msg + 18, root, MERKLE_HASH_SIZE);
 }
 
-static json_t *
-b64(const unsigned char *bin, size_t len)
-{
-	char text[256];
-
-	sodium_bin2base64(text, sizeof(text), bin, len,
-	    sodium_base64_VARIANT_ORIGINAL);
-	return json_string(text);
-}
-
 int
 tlog_signed_head(uint64_t size, json_t **sth)
 {
@@ -191,21 +175,21 @@ tlog_signed_head(uint64_t size, json_t **sth)
 	    "tree_size", (json_int_t)size,
 	    "timestamp", (json_int_t)now,
 	    "timestamp_rfc3339", when,
-	    "root_hash", b64(root, sizeof(root)),
-	    "signature", b64(sig, sizeof(sig)),
-	    "public_key", b64(pk, sizeof(pk)),
+	    "root_hash", encode_base64_json(root, sizeof(root)),
+	    "signature", encode_base64_json(sig, sizeof(sig)),
+	    "public_key", encode_base64_json(pk, sizeof(pk)),
 	    "signature_algorithm", "ed25519");
 	return *sth ? 0 : ENOMEM;
 }
 
 void
-tlog_receipt_id(uint64_t leaf_index, char out[TLOG_RECEIPT_ID_SIZE])
+tlog_leaf_id(uint64_t leaf_index, char out[TLOG_LEAF_ID_SIZE])
 {
-	snprintf(out, TLOG_RECEIPT_ID_SIZE, "rcpt_%016" PRIx64, leaf_index);
+	snprintf(out, TLOG_LEAF_ID_SIZE, "rcpt_%016" PRIx64, leaf_index);
 }
 
 int
-tlog_parse_receipt_id(const char *id, uint64_t *leaf_index)
+tlog_parse_leaf_id(const char *id, uint64_t *leaf_index)
 {
 	uint64_t v = 0;
 
@@ -224,19 +208,6 @@ tlog_parse_receipt_id(const char *id, uint64_t *leaf_index)
 	}
 	*leaf_index = v;
 	return 0;
-}
-
-char *
-tlog_canonical(const json_t *event)
-{
-	const json_t *canon = json_object_get(event, "canon");
-
-	/* events written before the marker: jansson's own sorted dump */
-	if (canon == NULL)
-		return json_dumps(event, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
-	if (json_is_string(canon) && !strcmp(json_string_value(canon), TLOG_CANON_JCS))
-		return jcs_dump(event, NULL);
-	return NULL;
 }
 
 static int
@@ -261,8 +232,8 @@ reject(char *why, size_t whylen, const char *reason)
 }
 
 int
-tlog_verify_receipt(const json_t *receipt, const unsigned char pk[32],
-                    char *why, size_t whylen)
+tlog_verify_proof(const json_t *receipt, const unsigned char pk[32],
+                  char *why, size_t whylen)
 {
 	merkle_hash leaf, root, proof[MERKLE_MAX_PROOF];
 	unsigned char msg[50], sig[crypto_sign_BYTES];
@@ -287,7 +258,7 @@ tlog_verify_receipt(const json_t *receipt, const unsigned char pk[32],
 	if (b64_decode(json_object_get(sth, "root_hash"), root, sizeof(root)) != 0 ||
 	    b64_decode(json_object_get(sth, "signature"), sig, sizeof(sig)) != 0)
 		return reject(why, whylen, "the signed tree head is malformed");
-	if ((canon = tlog_canonical(json_object_get(receipt, "event"))) == NULL)
+	if ((canon = event_canonical(json_object_get(receipt, "event"))) == NULL)
 		return reject(why, whylen, "the event's canonical form is unknown or it cannot be written");
 	merkle_leaf_hash(canon, strlen(canon), leaf);
 	free(canon);
@@ -297,7 +268,7 @@ tlog_verify_receipt(const json_t *receipt, const unsigned char pk[32],
 	tlog_head_message(msg, ts, (uint64_t)size, root);
 	if (crypto_sign_verify_detached(sig, msg, sizeof(msg), pk) != 0)
 		return reject(why, whylen, "the tree head signature does not verify");
-	if (!audit_event_hash_ok(json_object_get(receipt, "event")))
+	if (!event_hash_ok(json_object_get(receipt, "event")))
 		return reject(why, whylen, "the event's own hash does not match its content");
 	return 1;
 }

@@ -6,7 +6,6 @@
 
 #include <sodium.h>
 
-#include "audit.h"
 #include "clock.h"
 #include "ids.h"
 #include "pepper.h"
@@ -389,12 +388,16 @@ webhook_clear_failing(json_t *rec)
 
 int
 webhook_note_attempt(DB_TXN *txn, const char *tenant, const char *id, int ok,
-                     int64_t now_ms, int64_t disable_after_ms)
+                     int64_t now_ms, int64_t disable_after_ms,
+                     char reason[WEBHOOK_REASON_SIZE], json_t **disabled)
 {
-	char at[CLOCK_TEXT_SIZE], since_text[CLOCK_TEXT_SIZE], reason[160];
+	char at[CLOCK_TEXT_SIZE], since_text[CLOCK_TEXT_SIZE];
 	json_t *rec, *since;
 	int64_t since_ms;
-	int rc = webhook_get(txn, tenant, id, &rec, DB_RMW);
+	int rc;
+
+	*disabled = NULL;
+	rc = webhook_get(txn, tenant, id, &rec, DB_RMW);
 
 	if (rc == DB_NOTFOUND)
 		return 0;                 /* deleted since: nothing to keep */
@@ -424,22 +427,16 @@ webhook_note_attempt(DB_TXN *txn, const char *tenant, const char *id, int ok,
 	/* every attempt has failed for disable_after_ms: disabled, and said */
 	clock_format(now_ms, at);
 	clock_format(since_ms, since_text);
-	snprintf(reason, sizeof(reason), "every delivery attempt has failed since "
-	    "%s", since_text);
+	snprintf(reason, WEBHOOK_REASON_SIZE, "every delivery attempt has failed "
+	    "since %s", since_text);
 	json_object_set_new(rec, "enabled", json_false());
 	json_object_set_new(rec, "disabled_at", json_string(at));
 	json_object_set_new(rec, "disabled_reason", json_string(reason));
 	json_object_set_new(rec, "updated_at", json_string(at));
-	if ((rc = webhook_put(txn, rec)) == 0) {
-		/* the actor is the notifier (andonctl notify): no API key */
-		struct audit_entry e = { tenant, "webhook.disabled", NULL, "notifier",
-		    "webhook", id, reason, json_pack("{s:O, s:s, s:I}",
+	if ((rc = webhook_put(txn, rec)) == 0)
+		*disabled = json_pack("{s:O, s:s, s:I}",
 		    "url", json_object_get(rec, "url"), "failing_since", since_text,
-		    "disable_after_seconds", (json_int_t)(disable_after_ms / 1000)) };
-
-		rc = audit_append(txn, &e, NULL, 0);
-		json_decref(e.data);
-	}
+		    "disable_after_seconds", (json_int_t)(disable_after_ms / 1000));
 	json_decref(rec);
 	return rc;
 }

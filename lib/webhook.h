@@ -73,11 +73,17 @@ int webhook_signing_keys(const json_t *rec, int64_t now_ms,
  * attempt's transaction: a success clears failing_since; a failure sets it
  * when unset, and when every attempt has failed for disable_after_ms (0:
  * never) disables the subscription (enabled false, disabled_at,
- * disabled_reason) and appends webhook.disabled, whose actor is the
- * notifier.  Nothing is written while the state stays the same.
+ * disabled_reason).  Then *disabled is the data of the webhook.disabled
+ * event the caller appends (url, failing_since, disable_after_seconds;
+ * decref it) and reason its reason; else NULL.  Nothing is written while
+ * the state stays the same.  (The event is the caller's, notifier.c, so
+ * that this file, which outbox.c uses, does not use audit.c, which uses
+ * outbox.c.)
  */
+#define WEBHOOK_REASON_SIZE 160
 int webhook_note_attempt(DB_TXN *txn, const char *tenant, const char *id,
-                         int ok, int64_t now_ms, int64_t disable_after_ms);
+                         int ok, int64_t now_ms, int64_t disable_after_ms,
+                         char reason[WEBHOOK_REASON_SIZE], json_t **disabled);
 
 /* Forgets the failing state and why the notifier disabled it (when it is
  * enabled by hand). */

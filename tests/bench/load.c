@@ -6,7 +6,7 @@
  *   load DATA_DIR TENANT N [FIRST]
  *
  * Targets are "agent" bulk-<FIRST>..bulk-<FIRST+N-1>.  The records use the
- * same keys and fields as kill_target() in cgi-bin/killswitch.c (T_KILLSWITCH,
+ * same keys and fields as killswitch_kill() in lib/killswitch.c (T_KILLSWITCH,
  * T_KS_ACTIVE, T_KS_HISTORY), replicated here on purpose so the product code
  * carries nothing for benchmarks.  Bulk records get no audit events: they are
  * benchmark data, never a real instance's, and `andonctl verify` does not

@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "envlock.h"
+#include "event.h"
 #include "gate.h"
 #include "generation.h"
 #include "idempotency.h"
@@ -2112,7 +2113,7 @@ append_events(DB_TXN *txn, void *arg)
 	if ((rc = audit_head(txn, &before, NULL, 0)) != 0)
 		return rc;
 	for (int i = 0; i < n; i++) {
-		char want[TLOG_RECEIPT_ID_SIZE];
+		char want[TLOG_LEAF_ID_SIZE];
 
 		snprintf(target, sizeof(target), "t-%d", i);
 		struct audit_entry e = { i % 2 ? "org_a" : "org_b", "killswitch.activated",
@@ -2120,7 +2121,7 @@ append_events(DB_TXN *txn, void *arg)
 		if ((rc = audit_append(txn, &e, receipt, sizeof(receipt))) != 0)
 			return rc;
 		/* the receipt names the event's leaf: seq - 1 */
-		tlog_receipt_id(before + (uint64_t)i, want);
+		tlog_leaf_id(before + (uint64_t)i, want);
 		ck_assert_str_eq(receipt, want);
 	}
 	return 0;
@@ -2158,20 +2159,20 @@ rewrite_event(uint64_t seq, const char *reason, int rehash)
 	json_t *event;
 
 	ck_assert_int_eq(audit_get(NULL, seq, &event), 0);
-	ck_assert(audit_event_hash_ok(event));
+	ck_assert(event_hash_ok(event));
 	json_object_set_new(event, "reason", json_string(reason));
-	ck_assert(!audit_event_hash_ok(event));
+	ck_assert(!event_hash_ok(event));
 	if (rehash) {
 		/* a careful forger recomputes the event's own hash */
 		json_object_del(event, "hash");
-		text = tlog_canonical(event);
+		text = event_canonical(event);
 		crypto_hash_sha256(digest, (unsigned char *)text, strlen(text));
 		free(text);
 		sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
 		json_object_set_new(event, "hash", json_string(hex));
-		ck_assert(audit_event_hash_ok(event));
+		ck_assert(event_hash_ok(event));
 	}
-	text = tlog_canonical(event);
+	text = event_canonical(event);
 	store_u64_be(key, seq);
 	ck_assert_int_eq(store_put(NULL, T_AUDIT, key, 8, text, strlen(text), 0), 0);
 	free(text);
@@ -2304,17 +2305,17 @@ START_TEST(audit_event_hash_checks)
 
 	append_n(1);
 	ck_assert_int_eq(audit_get(NULL, 1, &event), 0);
-	ck_assert(audit_event_hash_ok(event));
+	ck_assert(event_hash_ok(event));
 	/* short, long, missing or non-string hashes are refused (and the
 	 * check never reads past a short one) */
 	json_object_set_new(event, "hash", json_string("abc"));
-	ck_assert(!audit_event_hash_ok(event));
+	ck_assert(!event_hash_ok(event));
 	json_object_set_new(event, "hash", json_string(""));
-	ck_assert(!audit_event_hash_ok(event));
+	ck_assert(!event_hash_ok(event));
 	json_object_set_new(event, "hash", json_integer(7));
-	ck_assert(!audit_event_hash_ok(event));
+	ck_assert(!event_hash_ok(event));
 	json_object_del(event, "hash");
-	ck_assert(!audit_event_hash_ok(event));
+	ck_assert(!event_hash_ok(event));
 	json_decref(event);
 
 	ck_assert_int_eq(audit_get(NULL, 1, &event), 0);
@@ -2324,7 +2325,7 @@ START_TEST(audit_event_hash_checks)
 		snprintf(longer, sizeof(longer), "%s00",
 		    json_string_value(json_object_get(event, "hash")));
 		json_object_set_new(event, "hash", json_string(longer));
-		ck_assert(!audit_event_hash_ok(event));
+		ck_assert(!event_hash_ok(event));
 	}
 	json_decref(event);
 }
@@ -2422,7 +2423,7 @@ START_TEST(audit_events_hash_their_jcs_form)
 	/* new events are marked, stored and hashed in RFC 8785 form */
 	ck_assert_str_eq(json_string_value(json_object_get(event, "canon")), "jcs");
 	json_object_set_new(event, "reason", json_string("Drained \u20ac3k \u2014 \u00fcber limit"));
-	text = tlog_canonical(event);
+	text = event_canonical(event);
 	jcs = jcs_dump(event, NULL);
 	ck_assert_str_eq(text, jcs);
 	ck_assert_ptr_nonnull(strstr(text, "\u20ac3k"));
@@ -2431,13 +2432,13 @@ START_TEST(audit_events_hash_their_jcs_form)
 	/* an event without the marker (written before it) keeps the old rule */
 	legacy = json_deep_copy(event);
 	json_object_del(legacy, "canon");
-	text = tlog_canonical(legacy);
+	text = event_canonical(legacy);
 	ck_assert_ptr_nonnull(strstr(text, "\\u20AC3k"));
 	free(text);
 	/* an unknown marker is not guessed at */
 	json_object_set_new(legacy, "canon", json_string("v9"));
-	ck_assert_ptr_null(tlog_canonical(legacy));
-	ck_assert(!audit_event_hash_ok(legacy));
+	ck_assert_ptr_null(event_canonical(legacy));
+	ck_assert(!event_hash_ok(legacy));
 	json_decref(legacy);
 	json_decref(event);
 	ck_assert_msg(audit_verify_all(&events, why, sizeof(why)) == 0, "%s", why);
@@ -2476,7 +2477,7 @@ START_TEST(tlog_root_matches_the_events)
 	merkle_hash leaves[TLOG_EVENTS], root, want, stored;
 	uint64_t size;
 
-	ck_assert_int_eq(tlog_size(NULL, &size), 0);
+	ck_assert_int_eq(audit_head(NULL, &size, NULL, 0), 0);
 	ck_assert_uint_eq(size, 0);
 	ck_assert_int_eq(tlog_root(NULL, 0, root), 0);
 	naive_mth(leaves, 0, want);
@@ -2488,11 +2489,11 @@ START_TEST(tlog_root_matches_the_events)
 		char *canon;
 
 		append_n(1);
-		ck_assert_int_eq(tlog_size(NULL, &size), 0);
+		ck_assert_int_eq(audit_head(NULL, &size, NULL, 0), 0);
 		ck_assert_uint_eq(size, n);
 		/* the leaf is the event's canonical JSON, "hash" included */
 		ck_assert_int_eq(audit_get(NULL, n, &event), 0);
-		canon = tlog_canonical(event);
+		canon = event_canonical(event);
 		merkle_leaf_hash(canon, strlen(canon), leaves[n - 1]);
 		free(canon);
 		json_decref(event);
@@ -2518,7 +2519,7 @@ START_TEST(tlog_root_matches_the_events)
 	}
 	/* a batch of events in one transaction gives the same shape */
 	append_n(5);
-	ck_assert_int_eq(tlog_size(NULL, &size), 0);
+	ck_assert_int_eq(audit_head(NULL, &size, NULL, 0), 0);
 	ck_assert_uint_eq(size, TLOG_EVENTS + 5);
 }
 END_TEST
@@ -2618,39 +2619,39 @@ START_TEST(tlog_receipts_verify_offline)
 	for (uint64_t i = 0; i < 11; i++) {
 		r = make_receipt(i, 11);
 		why[0] = '\0';
-		ck_assert_msg(tlog_verify_receipt(r, pk, why, sizeof(why)) == 1,
+		ck_assert_msg(tlog_verify_proof(r, pk, why, sizeof(why)) == 1,
 		    "receipt %d: %s", (int)i, why);
 		json_decref(r);
 	}
 	/* a receipt against an older head still verifies */
 	r = make_receipt(2, 3);
-	ck_assert(tlog_verify_receipt(r, pk, why, sizeof(why)) == 1);
+	ck_assert(tlog_verify_proof(r, pk, why, sizeof(why)) == 1);
 	json_decref(r);
 
 	r = make_receipt(5, 11);
 
 	/* another key */
 	crypto_sign_keypair(other_pk, other_sk);
-	ck_assert(tlog_verify_receipt(r, other_pk, why, sizeof(why)) == 0);
+	ck_assert(tlog_verify_proof(r, other_pk, why, sizeof(why)) == 0);
 	ck_assert(strstr(why, "signature") != NULL);
 
 	/* the event changed */
 	bad = json_deep_copy(r);
 	event = json_object_get(bad, "event");
 	json_object_set_new(event, "reason", json_string("forged"));
-	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	ck_assert(tlog_verify_proof(bad, pk, why, sizeof(why)) == 0);
 	json_decref(bad);
 
 	/* another leaf index */
 	bad = json_deep_copy(r);
 	json_object_set_new(bad, "leaf_index", json_integer(4));
-	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	ck_assert(tlog_verify_proof(bad, pk, why, sizeof(why)) == 0);
 	json_object_set_new(bad, "leaf_index", json_integer(11));
-	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	ck_assert(tlog_verify_proof(bad, pk, why, sizeof(why)) == 0);
 	json_object_set_new(bad, "leaf_index", json_integer(-1));
-	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	ck_assert(tlog_verify_proof(bad, pk, why, sizeof(why)) == 0);
 	json_object_del(bad, "leaf_index");
-	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	ck_assert(tlog_verify_proof(bad, pk, why, sizeof(why)) == 0);
 	json_decref(bad);
 
 	/* a proof hash altered, dropped, added or malformed */
@@ -2665,23 +2666,23 @@ START_TEST(tlog_receipts_verify_offline)
 		    &len, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
 		h[0] ^= 1;
 		json_array_set_new(path, 1, b64_string(h, 32));
-		ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+		ck_assert(tlog_verify_proof(bad, pk, why, sizeof(why)) == 0);
 		json_array_remove(path, 1);
-		ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+		ck_assert(tlog_verify_proof(bad, pk, why, sizeof(why)) == 0);
 		json_array_append_new(path, b64_string(h, 32));
 		json_array_append_new(path, b64_string(h, 32));
-		ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+		ck_assert(tlog_verify_proof(bad, pk, why, sizeof(why)) == 0);
 		json_array_set_new(path, 0, json_string("not base64!"));
-		ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+		ck_assert(tlog_verify_proof(bad, pk, why, sizeof(why)) == 0);
 		json_array_set_new(path, 0, json_integer(1));
-		ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+		ck_assert(tlog_verify_proof(bad, pk, why, sizeof(why)) == 0);
 	}
 	json_decref(bad);
 
 	/* the signed head: size, time, root or signature altered */
 	bad = json_deep_copy(r);
 	json_object_set_new(json_object_get(bad, "sth"), "tree_size", json_integer(12));
-	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	ck_assert(tlog_verify_proof(bad, pk, why, sizeof(why)) == 0);
 	json_decref(bad);
 	bad = json_deep_copy(r);
 	{
@@ -2690,63 +2691,63 @@ START_TEST(tlog_receipts_verify_offline)
 		json_object_set_new(sth, "timestamp", json_integer(
 		    json_integer_value(json_object_get(sth, "timestamp")) + 1));
 	}
-	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	ck_assert(tlog_verify_proof(bad, pk, why, sizeof(why)) == 0);
 	ck_assert(strstr(why, "signature") != NULL);
 	json_decref(bad);
 	bad = json_deep_copy(r);
 	flip_b64(json_object_get(bad, "sth"), "root_hash");
-	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	ck_assert(tlog_verify_proof(bad, pk, why, sizeof(why)) == 0);
 	json_decref(bad);
 	bad = json_deep_copy(r);
 	flip_b64(json_object_get(bad, "sth"), "signature");
-	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	ck_assert(tlog_verify_proof(bad, pk, why, sizeof(why)) == 0);
 	json_decref(bad);
 	bad = json_deep_copy(r);
 	json_object_set_new(json_object_get(bad, "sth"), "signature", json_string("AAAA"));
-	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	ck_assert(tlog_verify_proof(bad, pk, why, sizeof(why)) == 0);
 	json_decref(bad);
 
 	/* pieces missing */
 	bad = json_deep_copy(r);
 	json_object_del(bad, "sth");
-	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	ck_assert(tlog_verify_proof(bad, pk, why, sizeof(why)) == 0);
 	json_decref(bad);
 	bad = json_deep_copy(r);
 	json_object_del(bad, "event");
-	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	ck_assert(tlog_verify_proof(bad, pk, why, sizeof(why)) == 0);
 	json_decref(bad);
 	bad = json_deep_copy(r);
 	json_object_set_new(bad, "inclusion_proof", json_string("x"));
-	ck_assert(tlog_verify_receipt(bad, pk, why, sizeof(why)) == 0);
+	ck_assert(tlog_verify_proof(bad, pk, why, sizeof(why)) == 0);
 	json_decref(bad);
-	ck_assert(tlog_verify_receipt(json_object_get(r, "nothing"), pk, why, sizeof(why)) == 0);
+	ck_assert(tlog_verify_proof(json_object_get(r, "nothing"), pk, why, sizeof(why)) == 0);
 
 	/* the untouched receipt still verifies */
-	ck_assert(tlog_verify_receipt(r, pk, why, sizeof(why)) == 1);
+	ck_assert(tlog_verify_proof(r, pk, why, sizeof(why)) == 1);
 	json_decref(r);
 }
 END_TEST
 
 START_TEST(receipt_ids)
 {
-	char id[TLOG_RECEIPT_ID_SIZE];
+	char id[TLOG_LEAF_ID_SIZE];
 	uint64_t index;
 
-	tlog_receipt_id(42, id);
+	tlog_leaf_id(42, id);
 	ck_assert_str_eq(id, "rcpt_000000000000002a");
-	ck_assert_int_eq(tlog_parse_receipt_id(id, &index), 0);
+	ck_assert_int_eq(tlog_parse_leaf_id(id, &index), 0);
 	ck_assert_uint_eq(index, 42);
-	tlog_receipt_id(UINT64_MAX, id);
-	ck_assert_int_eq(tlog_parse_receipt_id(id, &index), 0);
+	tlog_leaf_id(UINT64_MAX, id);
+	ck_assert_int_eq(tlog_parse_leaf_id(id, &index), 0);
 	ck_assert_uint_eq(index, UINT64_MAX);
-	ck_assert_int_ne(tlog_parse_receipt_id("rcpt_", &index), 0);
-	ck_assert_int_ne(tlog_parse_receipt_id("rcpt_xyz", &index), 0);
-	ck_assert_int_ne(tlog_parse_receipt_id("rcpt_000000000000002A", &index), 0);
-	ck_assert_int_ne(tlog_parse_receipt_id("rcpt_000000000000002", &index), 0);
-	ck_assert_int_ne(tlog_parse_receipt_id("rcpt_000000000000002a0", &index), 0);
-	ck_assert_int_ne(tlog_parse_receipt_id("rcpt_00000000000000-1", &index), 0);
-	ck_assert_int_ne(tlog_parse_receipt_id("evt_0000000000000001", &index), 0);
-	ck_assert_int_ne(tlog_parse_receipt_id("", &index), 0);
+	ck_assert_int_ne(tlog_parse_leaf_id("rcpt_", &index), 0);
+	ck_assert_int_ne(tlog_parse_leaf_id("rcpt_xyz", &index), 0);
+	ck_assert_int_ne(tlog_parse_leaf_id("rcpt_000000000000002A", &index), 0);
+	ck_assert_int_ne(tlog_parse_leaf_id("rcpt_000000000000002", &index), 0);
+	ck_assert_int_ne(tlog_parse_leaf_id("rcpt_000000000000002a0", &index), 0);
+	ck_assert_int_ne(tlog_parse_leaf_id("rcpt_00000000000000-1", &index), 0);
+	ck_assert_int_ne(tlog_parse_leaf_id("evt_0000000000000001", &index), 0);
+	ck_assert_int_ne(tlog_parse_leaf_id("", &index), 0);
 }
 END_TEST
 
