@@ -335,16 +335,13 @@ normalise_item(struct ctx *c, json_t *item, size_t index)
 		json_object_set_new(item, "type", json_string(lower ? lower : ""));
 		free(lower);
 	}
-	clock_format(clock_now_ms(), now);
 	for (int i = 0; i < 2; i++) {
 		const char *v = json_string_value(json_object_get(item, names[i]));
 		char norm[CLOCK_TEXT_SIZE];
 		int64_t ms;
 
-		if (v == NULL) {
-			json_object_set_new(item, names[i], json_string(now));
+		if (v == NULL)
 			continue;
-		}
 		if (clock_parse(v, &ms) != 0) {
 			response_error(c->resp, 400, "invalid_field",
 			    "interventions[%zu].%s must be an RFC 3339 timestamp", index, names[i]);
@@ -353,8 +350,27 @@ normalise_item(struct ctx *c, json_t *item, size_t index)
 		clock_format(ms, norm);
 		json_object_set_new(item, names[i], json_string(norm));
 	}
-	if (json_object_get(item, "first_seen") && !json_object_get(item, "timestamp"))
-		json_object_set(item, "timestamp", json_object_get(item, "first_seen"));
+	/* first_seen is never after timestamp: a missing one is the other
+	 * (both missing: now); both given in the wrong order are refused */
+	{
+		json_t *first = json_object_get(item, "first_seen");
+		json_t *last = json_object_get(item, "timestamp");
+
+		if (first == NULL && last == NULL) {
+			clock_format(clock_now_ms(), now);
+			json_object_set_new(item, "first_seen", json_string(now));
+			json_object_set_new(item, "timestamp", json_string(now));
+		} else if (first == NULL) {
+			json_object_set(item, "first_seen", last);
+		} else if (last == NULL) {
+			json_object_set(item, "timestamp", first);
+		} else if (strcmp(json_string_value(first), json_string_value(last)) > 0) {
+			response_error(c->resp, 400, "invalid_field",
+			    "interventions[%zu].first_seen must not be after its timestamp",
+			    index);
+			return -1;
+		}
+	}
 	for (const char *const *n = (const char *const[]){ "action_name", "agent_id",
 	    "run_id", "mission_id", "reason", "killed_by", "kill_switch_id", NULL }; *n; n++)
 		if (json_object_get(item, *n) == NULL)

@@ -204,6 +204,9 @@ cmd_key_create(int argc, char **argv)
 	if (argc >= 6 && !strcmp(argv[4], "--expires") &&
 	    clock_parse(argv[5], &job.expires_ms) != 0)
 		return fail("--expires needs an RFC 3339 time, not %s", argv[5]);
+	/* as the API refuses it: a key that has already expired is no key */
+	if (job.expires_ms != 0 && job.expires_ms <= clock_now_ms())
+		return fail("--expires must be in the future, not %s", argv[5]);
 	if (json_array_size(job.scopes) == 0)
 		return fail("%s", "give at least one scope");
 	if (open_store())

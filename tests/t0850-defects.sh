@@ -58,6 +58,45 @@ resolve_warning() {
 	check_json '.emergency_warning' 'null' "and then none"
 }
 
+# Defect 3: andonctl refuses a key that would be born expired, as the API
+# does; a future expiry is fine.
+cli_expiry() {
+	local before after
+	before=$(ctl key-list "$TENANT" | grep -c .)
+	if ctl key-create "$TENANT" born-dead killswitch:check --expires 2020-01-01T00:00:00Z \
+		>/dev/null 2>"$DATA/expires.err"; then
+		fail "andonctl key-create --expires in the past is refused"
+	else
+		ok "andonctl key-create --expires in the past is refused"
+	fi
+	grep -q 'in the future' "$DATA/expires.err" && ok "and says why" || fail "and says why"
+	after=$(ctl key-list "$TENANT" | grep -c .)
+	[ "$before" = "$after" ] && ok "no key was stored" || fail "no key was stored ($before, $after)"
+	ctl key-create "$TENANT" later killswitch:check --expires 2999-01-01T00:00:00Z \
+		>/dev/null 2>&1 && ok "a future expiry is accepted" || fail "a future expiry is accepted"
+}
+
+# Defect 5: an intervention's first_seen is never after its timestamp.
+first_seen_order() {
+	local post='/api/v1/interventions'
+	api POST "$post" '{"interventions":[{"type":"hard_block","outcome":"blocked","agent_id":"ts-only","timestamp":"2026-01-02T03:04:05Z"}]}'
+	check_status 201 "an intervention with only timestamp"
+	check_json '.interventions[0].first_seen' '"2026-01-02T03:04:05.000Z"' "first_seen is its timestamp"
+	api POST "$post" '{"interventions":[{"type":"hard_block","outcome":"blocked","agent_id":"fs-only","first_seen":"2026-01-02T03:04:05Z"}]}'
+	check_status 201 "an intervention with only first_seen"
+	check_json '.interventions[0].timestamp' '"2026-01-02T03:04:05.000Z"' "timestamp is its first_seen"
+	api POST "$post" '{"interventions":[{"type":"hard_block","outcome":"blocked","agent_id":"backwards","first_seen":"2026-01-03T00:00:00Z","timestamp":"2026-01-02T00:00:00Z"}]}'
+	check_status 400 "first_seen after timestamp is refused"
+	check_json '.detail | test("first_seen")' 'true' "the 400 names first_seen"
+	api GET '/api/v1/interventions?agent_id=backwards'
+	check_json '.count' '0' "nothing stored"
+	api POST "$post" '{"interventions":[{"type":"hard_block","outcome":"blocked","agent_id":"neither"}]}'
+	check_status 201 "an intervention with neither"
+	check_json '.interventions[0].first_seen == .interventions[0].timestamp' 'true' "both now, equal"
+}
+
 for_each_server shortest_reals
+for_each_server first_seen_order
+for_each_server cli_expiry
 for_each_server resolve_warning
 finish
