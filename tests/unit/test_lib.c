@@ -1981,7 +1981,11 @@ START_TEST(apikey_argon2_budget)
 	calls = apikey_argon2_calls();
 	snprintf(wrong, sizeof(wrong), "%s", j.secret);
 	for (int i = 0; i < 40; i++) {
-		wrong[30 + i % 20] = "ABCDEFGHIJ"[i % 10];
+		int at = 30 + i % 20;
+		char c = "ABCDEFGHIJ"[i % 10];
+
+		/* never the secret's own character there: always a wrong key */
+		wrong[at] = c != j.secret[at] ? c : 'Z';
 		memset(&p, 0, sizeof(p));
 		ck_assert_int_ne(apikey_authenticate(&j.conf, wrong, &who, &p), 0);
 		if (p.status == 503) {
