@@ -74,14 +74,17 @@ checkpoint_until_told(const struct conf *conf)
 	}
 	while (!leaving) {
 		nanosleep(&second, NULL);
-		/* a stuck process asked for a forced recovery: let it run */
+		/* a stuck process asked for a forced recovery: leave at once,
+		 * without closing (that may wait on the dead one's mutex) */
 		if (envlock_recovery_requested())
-			break;
+			_exit(0);
 		watchdog_arm(conf->watchdog_seconds);
 		store_maintain(conf->checkpoint_kbytes, conf->checkpoint_minutes);
 		watchdog_disarm();
 	}
+	watchdog_arm(conf->watchdog_seconds);
 	store_close();
+	watchdog_disarm();
 }
 
 static void

@@ -19,7 +19,9 @@
 #include "conf.h"
 
 /*
- * In the parent, before the store is opened: forks the standby.  0 when it
+ * In the parent, before the store is opened and before any thread is
+ * started (a child forked from a threaded process may inherit a lock held
+ * for good, the allocator's say): forks the standby.  0 when it
  * runs (the parent then leaves checkpoints to it, store_checkpoints_
  * elsewhere()), -1 when it could not be forked (the parent checkpoints
  * itself, as before).  Never returns in the child.

@@ -605,11 +605,6 @@ start(const struct family *f, int argc, char **argv)
 	(void)argv;
 	log_set_program(f->name);
 	conf_defaults(&conf);
-	if ((FCGX_IsCGI() ? watchdog_start_alarm() : watchdog_start()) != 0) {
-		fprintf(stderr, "%s: the watchdog could not start\n", f->name);
-		return -1;
-	}
-	watchdog_arm(conf.watchdog_seconds * WATCHDOG_OPEN_FACTOR);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "%s: libsodium failed to initialise\n", f->name);
 		return -1;
@@ -623,10 +618,16 @@ start(const struct family *f, int argc, char **argv)
 	 * budget (apikey.c), so a missing pepper is said, not fatal */
 	if (pepper_load(conf.key_pepper_file, err, sizeof(err)) != 0)
 		log_error("%s; API keys are checked by their Argon2 hash", err);
-	watchdog_arm(conf.watchdog_seconds * WATCHDOG_OPEN_FACTOR);
-	/* checkpoints are a standby process's job, not a request's */
+	/* checkpoints are a standby process's job, not a request's.  Forked
+	 * before the watchdog's thread exists: a child forked from a threaded
+	 * process may find a lock (the allocator's) held for good */
 	if (!FCGX_IsCGI() && checkpointer_fork(&conf) == 0)
 		store_checkpoints_elsewhere();
+	if ((FCGX_IsCGI() ? watchdog_start_alarm() : watchdog_start()) != 0) {
+		fprintf(stderr, "%s: the watchdog could not start\n", f->name);
+		return -1;
+	}
+	watchdog_arm(conf.watchdog_seconds * WATCHDOG_OPEN_FACTOR);
 	/* plain CGI: open only what the one request reads (store.h) */
 	if (FCGX_IsCGI())
 		store_one_request();
