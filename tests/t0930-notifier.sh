@@ -233,11 +233,12 @@ events_and_failures() {
 }
 
 # disabling WID-OK WID-FLAKY: an endpoint whose attempts have all failed
-# for webhook_disable_after_seconds (2 here) is disabled by the notifier,
+# for webhook_disable_after_seconds (8 here: long enough for the first
+# event to go dead through its retries on a loaded machine) is disabled by the notifier,
 # with a webhook.disabled event; PATCH enabled=true enables it again.
 disabling() {
 	local wid_ok=$1 wid_flaky=$2 wid start
-	sed -i 's/^webhook_disable_after_seconds *=.*/webhook_disable_after_seconds = 2/' \
+	sed -i 's/^webhook_disable_after_seconds *=.*/webhook_disable_after_seconds = 8/' \
 		"$DATA/andon.conf"
 	start_notifier
 	touch "$LOG.down"
@@ -247,17 +248,17 @@ disabling() {
 	wait_until 10 "failing: the first test event is dead" state_is "$wid" dead
 	api GET "/v1/webhooks/$wid"
 	check_json '[.enabled, (.failing_since | type), .disabled_reason]' \
-		'[true,"string",null]' "failing for less than 2 s: still enabled, failing_since shown"
+		'[true,"string",null]' "failing for less than 8 s: still enabled, failing_since shown"
 	start=$(date +%s%N)
-	while (($(date +%s%N) - start < 2100000000)); do sleep 0.2; done
+	while (($(date +%s%N) - start < 8100000000)); do sleep 0.2; done
 	api POST "/v1/webhooks/$wid/test" '{}'
 	check_status 202 "failing: a second test event queued"
-	wait_until 10 "failing for 2 s: the endpoint is disabled" webhook_is "$wid" \
+	wait_until 10 "failing for 8 s: the endpoint is disabled" webhook_is "$wid" \
 		'.enabled == false and (.disabled_reason | test("failed since"))'
 	wait_until 10 "its pending delivery is dead" state_is "$wid" dead
 	api GET "/v1/audit/events?type=webhook.disabled&target_id=$wid"
 	check_json '[.count, .data[0].actor.operator_id, .data[0].actor.key_id, (.data[0].data.disable_after_seconds)]' \
-		'[1,"notifier",null,2]' "one webhook.disabled event, its actor the notifier"
+		'[1,"notifier",null,8]' "one webhook.disabled event, its actor the notifier"
 	api POST "/v1/webhooks/$wid/test" '{}'
 	check_status 409 "a disabled endpoint cannot be tested"
 	api GET "/v1/webhooks/$wid_ok"
