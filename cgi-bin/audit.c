@@ -18,6 +18,7 @@
 #include "log.h"
 #include "clock.h"
 #include "encode.h"
+#include "event.h"
 #include "listing.h"
 #include "merkle.h"
 #include "scope.h"
@@ -284,9 +285,11 @@ events_query(struct ctx *c, int export, struct events_query *q)
 		return -1;
 	if ((rc = text_param(c, "type", q->type, sizeof(q->type))) < 0)
 		return -1;
-	if (rc == 1 && !type_valid(q->type))
-		return bad_param(c, "type", "query parameter %s must be an event type or a "
-		    "prefix of one with .* (e.g. killswitch.*)%s", "");
+	/* one rule for every list's filters: a value outside the field's
+	 * known set is a 400, never a silent empty list */
+	if (rc == 1 && (!type_valid(q->type) || !event_pattern_known(q->type)))
+		return bad_param(c, "type", "query parameter %s must be a known event "
+		    "type or a prefix of known types with .* (e.g. killswitch.*)%s", "");
 	q->f.type = rc == 1 ? q->type : NULL;
 	if ((rc = text_param(c, "target_id", q->target_id, sizeof(q->target_id))) < 0)
 		return -1;

@@ -272,6 +272,20 @@ date_param(struct ctx *c, const char *name, char out[CLOCK_TEXT_SIZE])
 	return 0;
 }
 
+/* A ?type= or ?outcome= filter: lowercased, or a 400 naming the words. */
+static int
+filter_word(struct ctx *c, const struct intervention_word *w, char *value)
+{
+	char allowed[256];
+
+	if (intervention_word_known(w, value))
+		return 0;
+	intervention_word_list(w, allowed, sizeof(allowed));
+	response_error(c->resp, 400, "invalid_query",
+	    "query parameter %s must be one of %s", w->name, allowed);
+	return -1;
+}
+
 static int
 list_interventions(struct ctx *c)
 {
@@ -288,9 +302,11 @@ list_interventions(struct ctx *c)
 	    date_param(c, "start_date", f.start) != 0 ||
 	    date_param(c, "end_date", f.end) != 0)
 		return 0;
-	/* SDKs and the console write "HARD_BLOCK" or "hard_block" alike */
-	for (char *s = f.type; *s; s++)
-		*s = (char)tolower((unsigned char)*s);
+	/* one rule for every list's filters: a value outside the field's
+	 * known set is a 400, never a silent empty list */
+	if ((f.has_type && filter_word(c, &intervention_words[0], f.type) != 0) ||
+	    (f.has_outcome && filter_word(c, &intervention_words[1], f.outcome) != 0))
+		return 0;
 	intervention_flush(1, 0);
 	rc = intervention_list(c->who.tenant, &f, &items);
 	return ctx_page(c, rc, items, NULL, 50, "timestamp", "interventions");
@@ -327,13 +343,22 @@ normalise_item(struct ctx *c, json_t *item, size_t index)
 	}
 	json_object_del(item, "organization_id");
 	json_object_del(item, "id");
-	{
-		char *lower = strdup(json_string_value(json_object_get(item, "type")));
+	/* type and outcome are known words, written in any case, kept in
+	 * lowercase ("HARD_BLOCK" is hard_block) */
+	for (const struct intervention_word *w = intervention_words; w->name; w++) {
+		char word[65];
 
-		for (char *s = lower; s && *s; s++)
-			*s = (char)tolower((unsigned char)*s);
-		json_object_set_new(item, "type", json_string(lower ? lower : ""));
-		free(lower);
+		snprintf(word, sizeof(word), "%s",
+		    json_string_value(json_object_get(item, w->name)));
+		if (!intervention_word_known(w, word)) {
+			char allowed[256];
+
+			intervention_word_list(w, allowed, sizeof(allowed));
+			response_error(c->resp, 400, "invalid_field",
+			    "interventions[%zu].%s must be one of %s", index, w->name, allowed);
+			return -1;
+		}
+		json_object_set_new(item, w->name, json_string(word));
 	}
 	for (int i = 0; i < 2; i++) {
 		const char *v = json_string_value(json_object_get(item, names[i]));

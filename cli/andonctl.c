@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,6 +400,8 @@ cmd_webhooks(int argc, char **argv)
 			return fail("LIMIT is 1 to 100000, not %s", argv[3]);
 		if ((rc = open_store()) != 0)
 			return rc;
+		if ((rc = outbox_catch_up(UINT_MAX)) != 0)
+			return fail("cannot fan the audit events out: %s", db_strerror(rc));
 		if ((rc = webhook_find(argv[2], &rec)) == DB_NOTFOUND)
 			return fail("no webhook %s", argv[2]);
 		if (rc != 0)

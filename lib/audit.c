@@ -14,7 +14,6 @@
 #include "generation.h"
 #include "ids.h"
 #include "merkle.h"
-#include "outbox.h"
 #include "store.h"
 #include "tlog.h"
 
@@ -147,15 +146,14 @@ audit_append(DB_TXN *txn, const struct audit_entry *e, char *receipt_id,
 		    sizeof(seqkey), DB_NOOVERWRITE);
 	if (rc == 0)
 		rc = tlog_append(txn, seq - 1, leaf);
-	if (rc == 0)
-		rc = outbox_add(txn, event);  /* its webhook deliveries, same txn */
 	if (rc == 0) {
 		head = json_pack("{s:I, s:s}", "seq", (json_int_t)seq, "hash", hash);
 		rc = store_put_json(txn, T_META, META_AUDIT_HEAD, head, 0);
 		json_decref(head);
 	}
 	if (rc == 0) {
-		/* wakes the SIEM sinks; they read after the commit (generation.h) */
+		/* wakes the SIEM sinks and the webhook fan-out; they read after
+		 * the commit (generation.h) */
 		generation_bump(GEN_AUDIT);
 		if (receipt_id)
 			snprintf(receipt_id, receipt_len, "%s", rcpt);

@@ -48,3 +48,38 @@ event_hash_ok(const json_t *event)
 	return stored && strlen(stored) == 64 && event_hash(event, computed) == 0 &&
 	    sodium_memcmp(stored, computed, 64) == 0;
 }
+
+const char *const event_types[] = {
+	"agent.registered", "agent.updated", "agent.suspended",
+	"agent.reactivated", "agent.revoked",
+	"delegation.created", "delegation.revoked",
+	"key.created", "key.revoked",
+	"killswitch.activated", "killswitch.revived",
+	"receipt.created", "receipt.finalized", "receipt.voided",
+	"session.created", "session.terminated",
+	"shutdown.activated", "shutdown.resolved",
+	"tenant.created",
+	"webhook.created", "webhook.updated", "webhook.deleted",
+	"webhook.secret_rotated", "webhook.disabled", "webhook.test",
+	NULL
+};
+
+int
+event_pattern_matches(const char *pattern, const char *type)
+{
+	size_t n = strlen(pattern);
+
+	if (!strcmp(pattern, "*") || !strcmp(pattern, type))
+		return 1;
+	return n >= 2 && pattern[n - 1] == '*' && pattern[n - 2] == '.' &&
+	    !strncmp(pattern, type, n - 1);
+}
+
+int
+event_pattern_known(const char *pattern)
+{
+	for (const char *const *t = event_types; *t; t++)
+		if (event_pattern_matches(pattern, *t))
+			return 1;
+	return 0;
+}

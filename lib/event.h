@@ -27,4 +27,14 @@ int event_hash(const json_t *event, char out[ENCODE_SHA256_HEX_SIZE]);
 /* 1 when the event's "hash" matches its content. */
 int event_hash_ok(const json_t *event);
 
+/* Every type of audit event written, NULL-terminated. */
+extern const char *const event_types[];
+
+/* 1 when pattern names type: equal, "*", or "prefix.*" over "prefix.x". */
+int event_pattern_matches(const char *pattern, const char *type);
+
+/* 1 when pattern names at least one of event_types (a filter or a
+ * subscription naming none is a mistake, refused with a 400). */
+int event_pattern_known(const char *pattern);
+
 #endif

@@ -1,4 +1,5 @@
 /* intervention.c - aggregate and store hard-block interventions. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,45 @@
 #include "ids.h"
 #include "intervention.h"
 #include "store.h"
+
+static const char *const types[] = {
+	"hard_block", "soft_block", "warning", "rate_limited", NULL
+};
+static const char *const outcomes[] = {
+	"blocked", "allowed", "escalated", "approved", "denied", NULL
+};
+const struct intervention_word intervention_words[] = {
+	{ "type", types },
+	{ "outcome", outcomes },
+	{ NULL, NULL },
+};
+
+int
+intervention_word_known(const struct intervention_word *w, char *value)
+{
+	for (char *s = value; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+	for (const char *const *word = w->words; *word; word++)
+		if (!strcmp(*word, value))
+			return 1;
+	return 0;
+}
+
+void
+intervention_word_list(const struct intervention_word *w, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (const char *const *word = w->words; *word && used < len; word++) {
+		int n = snprintf(buf + used, len - used, "%s%s",
+		    word == w->words ? "" : word[1] ? ", " : " or ", *word);
+
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
 
 #define SLOTS 1024
 

@@ -20,6 +20,7 @@
 #ifndef ANDON_INTERVENTION_H
 #define ANDON_INTERVENTION_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <db.h>
 #include <jansson.h>
@@ -41,6 +42,27 @@ struct intervention_filter {
 	int has_type, has_outcome, has_action, has_agent, has_run;
 	char start[CLOCK_TEXT_SIZE], end[CLOCK_TEXT_SIZE];
 };
+
+/*
+ * The words an intervention's type and outcome may be, written in any
+ * case and kept in lowercase.  The contract names hard_block/blocked (a
+ * killed check); the others are what an SDK that enforces locally
+ * records: soft_block (the action held for a human), warning (let
+ * through, flagged), rate_limited; outcomes allowed, escalated, approved,
+ * denied.  A closed set, so that a filter with a word outside it is a
+ * 400 rather than a silently empty list (as on every list).
+ */
+struct intervention_word {
+	const char *name;                /* the field: "type", "outcome" */
+	const char *const *words;
+};
+extern const struct intervention_word intervention_words[];  /* {NULL} ends */
+
+/* Lowercases value in place: 1 when it is one of w's words. */
+int intervention_word_known(const struct intervention_word *w, char *value);
+/* "a, b or c" into buf. */
+void intervention_word_list(const struct intervention_word *w, char *buf,
+                            size_t len);
 
 void intervention_blocked(const struct blocked_check *b);
 /* Writes the pending counters when due (force: now), and the new slots

@@ -27,6 +27,7 @@
 #define IDLE_PASS_MS 1000         /* a pass at least this often anyway */
 #define LEASE_MARGIN_MS 1000      /* beyond twice the attempt's timeout */
 #define RUN_MAX 64                /* one endpoint's deliveries in a row */
+#define FAN_OUT_MAX 4096          /* events fanned out between two passes */
 #define KEPT_CONNECTIONS 64       /* idle connections kept for reuse */
 
 static volatile sig_atomic_t stopping;
@@ -290,7 +291,7 @@ notifier_run(const struct conf *conf, int once, char *err, size_t errlen)
 {
 	struct sigaction sa;
 	struct pass ps;
-	uint64_t seen = GENERATION_UNKNOWN;
+	uint64_t seen = GENERATION_UNKNOWN, seen_audit = GENERATION_UNKNOWN;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(err, errlen, "libcurl failed to initialise");
@@ -336,9 +337,13 @@ notifier_run(const struct conf *conf, int once, char *err, size_t errlen)
 			}
 		}
 		seen = generation_read(GEN_OUTBOX);
+		seen_audit = generation_read(GEN_AUDIT);
 		ps.next_due = 0;
 		ps.sent = 0;
-		if ((rc = outbox_heads(deliver_head, &ps)) != 0 && !stopping) {
+		/* the deliveries of the events committed since the last pass */
+		if ((rc = outbox_catch_up(FAN_OUT_MAX)) == 0)
+			rc = outbox_heads(deliver_head, &ps);
+		if (rc != 0 && !stopping) {
 			if (rc == DB_RUNRECOVERY && store_reopen() != 0) {
 				snprintf(err, errlen, "the database needs recovery and could "
 				    "not be reopened");
@@ -346,7 +351,7 @@ notifier_run(const struct conf *conf, int once, char *err, size_t errlen)
 				curl_global_cleanup();
 				return -1;
 			}
-			log_error("notifier: outbox scan failed: %s", db_strerror(rc));
+			log_error("notifier: outbox pass failed: %s", db_strerror(rc));
 		}
 		watchdog_arm(conf->watchdog_seconds);
 		store_maintain(conf->checkpoint_kbytes, conf->checkpoint_minutes);
@@ -359,9 +364,11 @@ notifier_run(const struct conf *conf, int once, char *err, size_t errlen)
 		/* wait for a new row, the next due retry or an idle pass */
 		while (!stopping) {
 			uint64_t g = generation_read(GEN_OUTBOX);
+			uint64_t ga = generation_read(GEN_AUDIT);
 
 			now = clock_now_ms();
 			if (g == GENERATION_UNKNOWN || g != seen ||
+			    ga == GENERATION_UNKNOWN || ga != seen_audit ||
 			    (ps.next_due > 0 && now >= ps.next_due) ||
 			    now - last_pass >= IDLE_PASS_MS)
 				break;

@@ -11,8 +11,10 @@
  * The body is {"type", "timestamp", "data": the audit event}.  Any 2xx is
  * delivered; anything else (3xx included: redirects are never followed),
  * a timeout or a refused destination is a failed attempt.  It is never in
- * a request's path: it wakes on the outbox's change counter (checked every
- * few milliseconds, a shared-memory read) and on the next due retry.
+ * a request's path: it wakes on the audit log's and the outbox's change
+ * counters (checked every few milliseconds, a shared-memory read) and on
+ * the next due retry, and each pass first fans the audit events committed
+ * since the last one out into deliveries (outbox.h).
  */
 #ifndef ANDON_NOTIFIER_H
 #define ANDON_NOTIFIER_H

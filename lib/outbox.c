@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "clock.h"
 #include "outbox.h"
 #include "store.h"
@@ -21,6 +22,7 @@ const unsigned outbox_attempts =
     sizeof(outbox_schedule_ms) / sizeof(outbox_schedule_ms[0]);
 
 #define MAX_KEPT_ATTEMPTS 20
+#define FANOUT_CURSOR "outbox_fanout"  /* T_META: {seq} */
 
 /* webhook id SEP seq (8 bytes BE); its length, or -1. */
 static int
@@ -76,6 +78,9 @@ add_one(DB_TXN *txn, const json_t *sub, const json_t *event, void *arg)
 	(void)arg;
 	if (klen < 0)
 		return EINVAL;
+	/* an event from before the subscription is not its */
+	if (seq <= (uint64_t)json_integer_value(json_object_get(sub, "from_seq")))
+		return 0;
 	snprintf(id, sizeof(id), "dlv_%016" PRIx64, seq);
 	d = json_pack("{s:s, s:s, s:O, s:O, s:I, s:O, s:s, s:[], s:i, s:I, s:O}",
 	    "id", id, "webhook_id", wid, "tenant", json_object_get(event, "tenant"),
@@ -92,10 +97,133 @@ add_one(DB_TXN *txn, const json_t *sub, const json_t *event, void *arg)
 	return rc;
 }
 
-int
-outbox_add(DB_TXN *txn, const json_t *event)
+/*
+ * The fan-out cursor: every audit event up to its seq has its deliveries.
+ * Missing (no fan-out yet), it starts below the oldest subscription's
+ * from_seq, or at the audit head when there is none: a subscription
+ * written by a version that queued deliveries in the event's own
+ * transaction has no from_seq and had its deliveries then.
+ */
+struct cursor_start {
+	uint64_t seq;
+};
+
+static int
+oldest_from(void *arg, const void *key, size_t klen, const void *val,
+            size_t vlen)
 {
-	return webhook_each_wanting(txn, event, add_one, NULL);
+	struct cursor_start *cs = arg;
+	json_error_t err;
+	json_t *sub = json_loadb(val, vlen, 0, &err), *from;
+
+	(void)key;
+	(void)klen;
+	from = json_object_get(sub, "from_seq");
+	if (json_is_integer(from) && (uint64_t)json_integer_value(from) < cs->seq)
+		cs->seq = (uint64_t)json_integer_value(from);
+	json_decref(sub);
+	return 0;
+}
+
+static int
+load_cursor(DB_TXN *txn, uint64_t *seq)
+{
+	json_t *v;
+	int rc = store_get_json(txn, T_META, FANOUT_CURSOR, &v, txn ? DB_RMW : 0);
+	struct cursor_start cs;
+
+	if (rc == 0) {
+		*seq = (uint64_t)json_integer_value(json_object_get(v, "seq"));
+		json_decref(v);
+		return 0;
+	}
+	if (rc != DB_NOTFOUND)
+		return rc;
+	if ((rc = audit_head(txn, &cs.seq, NULL, 0)) != 0 ||
+	    (rc = store_scan(txn, T_WEBHOOKS, "", 0, 0, oldest_from, &cs)) != 0)
+		return rc;
+	*seq = cs.seq;
+	return 0;
+}
+
+struct fan_out_job {
+	uint64_t cursor;          /* as read before the events were */
+	json_t *events;           /* the events after it, in seq order */
+	int moved;                /* another fan-out took them first */
+};
+
+static int
+fan_out_txn(DB_TXN *txn, void *arg)
+{
+	struct fan_out_job *j = arg;
+	uint64_t cursor, last = 0;
+	size_t i;
+	json_t *event, *v;
+	int rc;
+
+	if ((rc = load_cursor(txn, &cursor)) != 0)
+		return rc;
+	if (cursor != j->cursor) {
+		j->moved = 1;
+		return STORE_ROLLBACK;
+	}
+	json_array_foreach(j->events, i, event) {
+		if ((rc = webhook_each_wanting(txn, event, add_one, NULL)) != 0)
+			return rc;
+		last = (uint64_t)json_integer_value(json_object_get(event, "seq"));
+	}
+	if ((v = json_pack("{s:I}", "seq", (json_int_t)last)) == NULL)
+		return ENOMEM;
+	rc = store_put_json(txn, T_META, FANOUT_CURSOR, v, 0);
+	json_decref(v);
+	return rc;
+}
+
+/*
+ * The events are read before the transaction, each on its own (committed
+ * events never change), so that the transaction holds no read lock on the
+ * audit table, whose last page every writer appends to.
+ */
+int
+outbox_fan_out(unsigned max_events, unsigned *fanned)
+{
+	struct fan_out_job j = { 0, NULL, 0 };
+	json_t *event;
+	int rc;
+
+	*fanned = 0;
+	if ((rc = load_cursor(NULL, &j.cursor)) != 0)
+		return rc;
+	if ((j.events = json_array()) == NULL)
+		return ENOMEM;
+	for (uint64_t seq = j.cursor + 1; json_array_size(j.events) < max_events;
+	    seq++) {
+		if ((rc = audit_get(NULL, seq, &event)) == DB_NOTFOUND)
+			break;
+		if (rc != 0) {
+			json_decref(j.events);
+			return rc;
+		}
+		json_array_append_new(j.events, event);
+	}
+	rc = json_array_size(j.events) > 0 ? store_run(fan_out_txn, &j) : 0;
+	if (rc == 0)
+		*fanned = (unsigned)json_array_size(j.events);
+	json_decref(j.events);
+	return rc == STORE_ROLLBACK && j.moved ? 0 : rc;
+}
+
+int
+outbox_catch_up(unsigned max_events)
+{
+	unsigned fanned, total = 0;
+	int rc;
+
+	do {
+		rc = outbox_fan_out(FANOUT_BATCH, &fanned);
+		total += fanned;
+	} while (rc == 0 && fanned == FANOUT_BATCH && total < max_events);
+	return rc;
 }
 
 /* The API's form: no lease, times as text. */

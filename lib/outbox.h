@@ -1,7 +1,15 @@
 /*
  * outbox.h - webhook deliveries: one per (audit event, subscription that
- * wants it), written in the transaction that appends the event, so an
- * event is committed with its deliveries or not at all.
+ * wants it), made by the fan-out after the event is committed, so that an
+ * audited write (a kill) costs the same with ten subscriptions as with
+ * none.  The fan-out follows the audit log by seq with a cursor
+ * (T_META "outbox_fanout") written in the transaction that writes the
+ * deliveries, so every committed event is fanned out exactly once,
+ * whoever runs it (the notifier, a deliveries listing) and whenever (a
+ * notifier started after a week of events catches up).  A subscription
+ * gets the events committed after it was (its from_seq), with the events[]
+ * filter and enabled flag it has when its event is fanned out, normally
+ * milliseconds after the commit.
  *
  * Stored: T_DELIVERIES under webhook id SEP seq (8 bytes big-endian) ->
  * the delivery {id, webhook_id, tenant, event_id, event_seq, type, state
@@ -32,8 +40,15 @@
 extern const int64_t outbox_schedule_ms[];
 extern const unsigned outbox_attempts;
 
-/* The audit hook: a delivery for each subscription that wants event. */
-int outbox_add(DB_TXN *txn, const json_t *event);
+#define FANOUT_BATCH 256           /* events per fan-out transaction */
+
+/* Fans out up to max_events committed events past the cursor (one
+ * transaction); *fanned says how many.  0 (also when another process
+ * fanned them out first), or a DB error. */
+int outbox_fan_out(unsigned max_events, unsigned *fanned);
+
+/* Fans out batches until none is left or about max_events were. */
+int outbox_catch_up(unsigned max_events);
 
 /* The deliveries of one webhook, newest first (limit of them). */
 int outbox_list(const char *tenant, const char *webhook_id, long limit,

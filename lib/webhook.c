@@ -6,7 +6,9 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "clock.h"
+#include "event.h"
 #include "ids.h"
 #include "pepper.h"
 #include "store.h"
@@ -15,33 +17,6 @@
 #define SEAL_LABEL "andon webhook secrets v1"
 #define SEALED_BYTES (crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + \
                       WEBHOOK_SECRET_BYTES)
-
-const char *const webhook_event_types[] = {
-	"agent.registered", "agent.updated", "agent.suspended",
-	"agent.reactivated", "agent.revoked",
-	"delegation.created", "delegation.revoked",
-	"key.created", "key.revoked",
-	"killswitch.activated", "killswitch.revived",
-	"receipt.created", "receipt.finalized",
-	"session.created", "session.terminated",
-	"shutdown.activated", "shutdown.resolved",
-	"tenant.created",
-	"webhook.created", "webhook.updated", "webhook.deleted",
-	"webhook.secret_rotated", "webhook.disabled", "webhook.test",
-	NULL
-};
-
-/* 1 when pattern names type: equal, "*", or "prefix.*" over "prefix.x". */
-static int
-pattern_matches(const char *pattern, const char *type)
-{
-	size_t n = strlen(pattern);
-
-	if (!strcmp(pattern, "*") || !strcmp(pattern, type))
-		return 1;
-	return n >= 2 && pattern[n - 1] == '*' && pattern[n - 2] == '.' &&
-	    !strncmp(pattern, type, n - 1);
-}
 
 int
 webhook_events_valid(const json_t *events, struct problem *p)
@@ -57,11 +32,8 @@ webhook_events_valid(const json_t *events, struct problem *p)
 	}
 	json_array_foreach(events, i, v) {
 		const char *pattern = json_string_value(v);
-		int known = 0;
 
-		for (const char *const *t = webhook_event_types; *t && !known; t++)
-			known = pattern_matches(pattern, *t);
-		if (!known) {
+		if (!event_pattern_known(pattern)) {
 			problem_set(p, 400, "invalid_field", "field events: %.64s is not an "
 			    "audit event type nor a prefix of one (\"killswitch.*\")", pattern);
 			problem_field(p, "events");
@@ -88,7 +60,7 @@ webhook_wants(const json_t *sub, const json_t *event)
 		return target && id && !strcmp(target, id);
 	}
 	json_array_foreach(json_object_get(sub, "events"), i, v)
-		if (json_is_string(v) && pattern_matches(json_string_value(v), type))
+		if (json_is_string(v) && event_pattern_matches(json_string_value(v), type))
 			return 1;
 	return 0;
 }
@@ -130,17 +102,22 @@ webhook_create(DB_TXN *txn, const char *tenant, const char *url,
                char secret[WEBHOOK_SECRET_TEXT])
 {
 	char id[ID_SIZE], now[CLOCK_TEXT_SIZE];
+	uint64_t from_seq;
 	json_t *sealed;
 	int rc;
 
+	/* it gets the events committed after it (outbox.h) */
+	if ((rc = audit_head(txn, &from_seq, NULL, 0)) != 0)
+		return rc;
 	if ((rc = new_secret(secret, &sealed)) != 0)
 		return rc;
 	id_random_hex(id, sizeof(id), "wh_", 12);
 	clock_format(clock_now_ms(), now);
-	*rec = json_pack("{s:s, s:s, s:s, s:O, s:o, s:b, s:s, s:s, s:[o]}",
+	*rec = json_pack("{s:s, s:s, s:s, s:O, s:o, s:b, s:s, s:s, s:[o], s:I}",
 	    "id", id, "tenant", tenant, "url", url, "events", events,
 	    "description", description ? json_string(description) : json_null(),
-	    "enabled", 1, "created_at", now, "updated_at", now, "secrets", sealed);
+	    "enabled", 1, "created_at", now, "updated_at", now, "secrets", sealed,
+	    "from_seq", (json_int_t)from_seq);
 	if (*rec == NULL) {
 		sodium_memzero(secret, WEBHOOK_SECRET_TEXT);
 		return ENOMEM;
@@ -198,6 +175,7 @@ webhook_public(const json_t *rec)
 
 		json_object_del(pub, "secrets");
 		json_object_del(pub, "tenant");
+		json_object_del(pub, "from_seq");
 		json_object_del(pub, "failing_since_ms");
 		if (json_is_integer(since)) {
 			clock_format(json_integer_value(since), text);

@@ -29,8 +29,6 @@
 #define WEBHOOK_SECRET_TEXT 64      /* "whsec_" + base64 + NUL */
 #define WEBHOOK_MAX_KEYS 4
 
-extern const char *const webhook_event_types[];
-
 /* 0 when every entry of events is a known type, a prefix of known types
  * with ".*", or "*"; -1 with a 400 problem naming field events. */
 int webhook_events_valid(const json_t *events, struct problem *p);

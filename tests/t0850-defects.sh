@@ -95,6 +95,50 @@ first_seen_order() {
 	check_json '.interventions[0].first_seen == .interventions[0].timestamp' 'true' "both now, equal"
 }
 
+# Defect 6: one rule for every list's filters: a value outside the
+# field's known set is a 400 problem naming the parameter, never a
+# silently empty 200; ids and free text match exactly.
+filter_rule() {
+	local before
+	api GET '/api/v1/interventions?limit=1000'
+	before=$(jq .count <<<"$BODY")
+	for q in 'type=soft' 'outcome=nope' 'type=hard_block&outcome=maybe'; do
+		api GET "/api/v1/interventions?$q"
+		check_status 400 "interventions?$q is refused"
+		check_json '[.code, (.detail | test("one of"))]' '["invalid_query",true]' \
+			"interventions?$q: the problem names the allowed words"
+	done
+	api GET '/api/v1/interventions?type=HARD_BLOCK&outcome=Blocked'
+	check_status 200 "a known word in any case is accepted"
+	agents GET '/v1/agents?status=bogus'
+	check_status 400 "agents?status=bogus is refused"
+	agents GET '/v1/agents?agent_type=bogus'
+	check_status 400 "agents?agent_type=bogus is refused"
+	for q in 'type=bogus' 'type=killswitch.exploded' 'type=nothing.*'; do
+		api GET "/v1/audit/events?$q"
+		check_status 400 "audit/events?$q is refused"
+	done
+	for q in 'type=killswitch.*' 'type=receipt.voided' 'type=shutdown.activated'; do
+		api GET "/v1/audit/events?$q"
+		check_status 200 "audit/events?$q is accepted"
+	done
+	api GET '/api/v1/interventions?agent_id=nobody-has-this-id'
+	check_json '[.count]' '[0]' "an id matches exactly: none is an empty list"
+	# writes take the same words
+	api POST /api/v1/interventions '{"interventions":[{"type":"soft","outcome":"blocked"}]}'
+	check_status 400 "an intervention with an unknown type is refused"
+	check_json '.detail | test("interventions\\[0\\].type must be one of")' true \
+		"the problem names the item, its field and the words"
+	api POST /api/v1/interventions '{"interventions":[{"type":"SOFT_BLOCK","outcome":"Escalated","agent_id":"filter-rule"}]}'
+	check_status 201 "known words in any case are written"
+	api GET '/api/v1/interventions?agent_id=filter-rule'
+	check_json '[.interventions[0].type, .interventions[0].outcome]' '["soft_block","escalated"]' \
+		"kept in lowercase"
+	api GET '/api/v1/interventions?limit=1000'
+	check_json '.count' "$((before + 1))" "nothing else was stored"
+}
+
+for_each_server filter_rule
 for_each_server shortest_reals
 for_each_server first_seen_order
 for_each_server cli_expiry

@@ -18,6 +18,11 @@
 # here) is disabled by the notifier with a webhook.disabled event (actor
 # the notifier), its pending delivery dead; healthy and recovered endpoints
 # are not; PATCH enabled=true enables it again and forgets the failures.
+# Fan-out: deliveries are made from the committed audit log after the
+# commit, so a subscription gets exactly the events committed after it
+# (not the ones before, even when the notifier starts later), a
+# deliveries listing shows them before any notifier ran, and a notifier
+# started late catches up on all of them.
 # A short watchdog (5 s): a process killed inside Berkeley DB wedges the
 # others until it fires (the notifier's too, which starts its work again).
 . "$(dirname "$0")/setup.sh"
@@ -380,6 +385,45 @@ state_is() {
 path_count_is() {
 	[ "$(count_path "$1")" = "$2" ]
 }
+# fan_out_after_commit: events committed with no notifier running reach
+# the subscriptions that existed when each was committed.
+shutdown_and_resolve() {	# shutdown_and_resolve REASON: two events
+	local sid
+	api POST /v1/emergency-shutdown "{\"severity\":1,\"reason\":\"$1\"}"
+	sid=$(jq -r .shutdown_id <<<"$BODY")
+	api POST "/v1/emergency-shutdown/$sid/resolve" "{\"reason\":\"$1\"}"
+	check_status 200 "a shutdown activated and resolved ($1)"
+}
+
+fan_out_after_commit() {
+	local early late seqs
+	start_receiver
+	subscribe /early '["shutdown.*"]'
+	early=$WID
+	shutdown_and_resolve "before late"
+	subscribe /late '["shutdown.*"]'
+	late=$WID
+	shutdown_and_resolve "after late"
+	api GET "/v1/webhooks/$late/deliveries"
+	check_json '[(.data | length), ([.data[].state] | unique)]' '[2,["pending"]]' \
+		"no notifier yet: /late lists the two deliveries after it, pending"
+	api GET "/v1/webhooks/$early/deliveries"
+	check_json '.data | length' 4 "no notifier yet: /early lists all four"
+	start_notifier
+	wait_until 20 "a notifier started late delivers all four to /early" \
+		is '[.[] | select(.path == "/early") | .seq] | unique | length' 4
+	wait_until 20 "and two to /late" \
+		is '[.[] | select(.path == "/late") | .seq] | unique | length' 2
+	seqs=$(received '[.[] | select(.path == "/early") | .seq] | unique | .[2:]')
+	check "/late got exactly the events committed after it" \
+		is '[.[] | select(.path == "/late") | .seq] | unique' "$seqs"
+	check "in seq order, every signature verifying" \
+		is '[.[] | select(.path == "/late")] | [(map(.seq) == (map(.seq) | sort)), (map(.lib == [true]) | all)]' '[true,true]'
+	stop_notifiers
+	cleanup
+}
+
+for_each_server fan_out_after_commit
 for_each_server events_and_failures
 for_each_server crash_and_pair
 finish
