@@ -30,6 +30,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "event.h"
+#include "exportcheck.h"
 #include "ids.h"
 #include "notifier.h"
 #include "outbox.h"
@@ -196,8 +197,10 @@ cmd_key_create(int argc, char **argv)
 	list = strdup(argv[3]);
 	for (char *s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
 		if (scope_from_name(s) == 0) {
+			int rc = fail("unknown scope %s", s);   /* s lives in list */
+
 			free(list);
-			return fail("unknown scope %s", s);
+			return rc;
 		}
 		json_array_append_new(job.scopes, json_string(s));
 	}
@@ -484,9 +487,8 @@ cmd_verify_receipt(int argc, char **argv)
 static int
 cmd_verify_export(int argc, char **argv)
 {
-	uint64_t events = 0, links = 0, gaps = 0, last_seq = 0;
-	char last_hash[65] = "", why[256] = "";
 	int contiguous = argc >= 3 && !strcmp(argv[2], "--contiguous");
+	struct export_check x;
 	size_t cap = 0;
 	ssize_t n;
 	char *line = NULL;
@@ -498,65 +500,23 @@ cmd_verify_export(int argc, char **argv)
 	}
 	if ((f = strcmp(argv[1], "-") ? fopen(argv[1], "r") : stdin) == NULL)
 		return fail("cannot open %s", argv[1]);
-	while (why[0] == '\0' && (n = getline(&line, &cap, f)) >= 0) {
-		const char *prev, *hash;
-		json_error_t err;
-		json_int_t seq;
-		json_t *event;
-
+	export_check_init(&x, contiguous);
+	while ((n = getline(&line, &cap, f)) >= 0) {
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
-		if (n == 0)
-			continue;
-		events++;
-		if ((event = json_loadb(line, (size_t)n, 0, &err)) == NULL) {
-			snprintf(why, sizeof(why), "line %" PRIu64 " is not JSON: %s", events, err.text);
+		if (export_check_line(&x, line, (size_t)n) != 0)
 			break;
-		}
-		seq = json_integer_value(json_object_get(event, "seq"));
-		prev = json_string_value(json_object_get(event, "prev_hash"));
-		hash = json_string_value(json_object_get(event, "hash"));
-		if (seq < 1 || prev == NULL || hash == NULL)
-			snprintf(why, sizeof(why), "line %" PRIu64 " is not an audit event", events);
-		else if ((uint64_t)seq <= last_seq)
-			snprintf(why, sizeof(why), "event %" JSON_INTEGER_FORMAT " is out of order "
-			    "or repeated", seq);
-		else if (!event_hash_ok(event))
-			snprintf(why, sizeof(why), "event %" JSON_INTEGER_FORMAT " has been altered", seq);
-		else if ((uint64_t)seq == last_seq + 1) {
-			/* the first event of all chains to zeros */
-			const char *want = last_seq > 0 ? last_hash :
-			    "0000000000000000000000000000000000000000000000000000000000000000";
-
-			if (strcmp(prev, want) != 0)
-				snprintf(why, sizeof(why), "event %" JSON_INTEGER_FORMAT
-				    " does not chain to event %" PRIu64, seq, last_seq);
-			else
-				links++;
-		} else if (last_seq == 0) {
-			/* an export that starts later (a tenant's, or resumed) */
-		} else if (contiguous) {
-			snprintf(why, sizeof(why), "events %" PRIu64 " to %" JSON_INTEGER_FORMAT
-			    " are missing", last_seq + 1, seq - 1);
-		} else {
-			gaps++;
-		}
-		if (why[0] == '\0') {
-			last_seq = (uint64_t)seq;
-			snprintf(last_hash, sizeof(last_hash), "%s", hash);
-		}
-		json_decref(event);
 	}
 	free(line);
 	if (f != stdin)
 		fclose(f);
-	if (why[0] != '\0') {
-		printf("INVALID: %s\n", why);
+	if (x.why[0] != '\0') {
+		printf("INVALID: %s\n", x.why);
 		return 1;
 	}
 	printf("ok: %" PRIu64 " events, %" PRIu64 " links checked, %" PRIu64
-	    " gaps; last seq %" PRIu64 " hash %s\n", events, links, gaps, last_seq,
-	    last_hash[0] ? last_hash : "-");
+	    " gaps; last seq %" PRIu64 " hash %s\n", x.events, x.links, x.gaps,
+	    x.last_seq, x.last_hash[0] ? x.last_hash : "-");
 	return 0;
 }
 

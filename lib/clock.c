@@ -116,5 +116,11 @@ clock_parse(const char *text, int64_t *ms)
 	tm.tm_min = mi;
 	tm.tm_sec = s > 59 ? 59 : s;
 	*ms = ((int64_t)timegm(&tm) - (int64_t)offset * 60) * 1000 + frac;
+	/* an offset can carry the instant out of the years this reads
+	 * (1969-12-31T23:00:00Z, 10000-01-01T22:59:00Z): refused, so that
+	 * every instant read is one clock_format writes and this reads back
+	 * (found by tests/fuzz/fuzz_clock) */
+	if (*ms < 0 || *ms > CLOCK_MAX_MS)
+		return -1;
 	return 0;
 }

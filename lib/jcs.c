@@ -241,8 +241,15 @@ put_value(struct buf *b, const json_t *json, int depth)
 		break;
 	case JSON_INTEGER:
 	case JSON_REAL:
-		/* an integer is the double it denotes, as in ECMAScript */
-		if ((n = jcs_number(json_number_value(json), number, sizeof(number))) == 0)
+		/* an integer is the double it denotes, as in ECMAScript; from
+		 * 2^63 to 1e21 ECMAScript writes all the digits, an integer
+		 * jansson cannot read back (the stored event would become
+		 * unreadable: found by tests/fuzz/fuzz_json), so it is refused
+		 * like a number that is not finite */
+		if (fabs(json_number_value(json)) >= 9223372036854775808.0 &&
+		    fabs(json_number_value(json)) < 1e21)
+			b->failed = 1;
+		else if ((n = jcs_number(json_number_value(json), number, sizeof(number))) == 0)
 			b->failed = 1;
 		else
 			put(b, number, n);

@@ -22,8 +22,9 @@
 
 /* The canonical text, malloc'd and NUL-terminated, its length in *len when
  * len is not NULL; NULL when json is NULL, nested deeper than
- * JCS_MAX_DEPTH, holds invalid UTF-8 or a non-finite number, or memory
- * runs out. */
+ * JCS_MAX_DEPTH, holds invalid UTF-8, a non-finite number or one of
+ * magnitude 2^63 to 1e21 (written as digits jansson cannot read back),
+ * or memory runs out. */
 char *jcs_dump(const json_t *json, size_t *len);
 
 /* ECMAScript's text of the double d into out (at least 32 bytes); its

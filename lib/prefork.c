@@ -39,7 +39,8 @@ read_options(int argc, char **argv, const char **path, unsigned *workers)
 {
 	*path = NULL;
 	*workers = 2;
-	for (int i = 1; i < argc; i++) {
+	/* each option is a name and its value */
+	for (int i = 1; i < argc; i += 2) {
 		const char *value = i + 1 < argc ? argv[i + 1] : NULL;
 		char *end;
 		long n;
@@ -60,7 +61,6 @@ read_options(int argc, char **argv, const char **path, unsigned *workers)
 			    argv[0]);
 			return -1;
 		}
-		i++;
 	}
 	return 0;
 }

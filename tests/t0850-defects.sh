@@ -74,6 +74,10 @@ cli_expiry() {
 	[ "$before" = "$after" ] && ok "no key was stored" || fail "no key was stored ($before, $after)"
 	ctl key-create "$TENANT" later killswitch:check --expires 2999-01-01T00:00:00Z \
 		>/dev/null 2>&1 && ok "a future expiry is accepted" || fail "a future expiry is accepted"
+	# found writing the fuzz corpus: the refusal printed freed memory
+	ctl key-create "$TENANT" typo killswitch:read >/dev/null 2>"$DATA/scope.err" &&
+		fail "an unknown scope is refused" || ok "an unknown scope is refused"
+	check "and named as written" grep -qx 'andonctl: unknown scope killswitch:read' "$DATA/scope.err"
 }
 
 # Defect 5: an intervention's first_seen is never after its timestamp.

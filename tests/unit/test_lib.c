@@ -2055,8 +2055,19 @@ START_TEST(jcs_writes_rfc8785_examples)
 	jcs_is("\"Drained \\u20ac3k \\u2014 \\u00fcber limit\"",
 	    "\"Drained \u20ac3k \u2014 \u00fcber limit\"");
 	/* integers are the doubles they denote */
-	jcs_is("[9007199254740993, -0, 0.0, 1.0, 100, 1e21, 1e20]",
-	    "[9007199254740992,0,0,1,100,1e+21,100000000000000000000]");
+	jcs_is("[9007199254740993, -0, 0.0, 1.0, 100, 1e21, 9.2e18]",
+	    "[9007199254740992,0,0,1,100,1e+21,9200000000000000000]");
+	/* from 2^63 to 1e21 the digits are an integer jansson cannot read
+	 * back: refused (tests/fuzz/regress/fuzz_json) */
+	for (const char *const *n = (const char *const[]){ "1e20", "30e18",
+	    "-1e20", "9223372036854775807", NULL }; *n; n++) {
+		json_error_t err;
+		json_t *v = json_loads(*n, JSON_DECODE_ANY, &err);
+
+		ck_assert_ptr_nonnull(v);
+		ck_assert_msg(jcs_dump(v, NULL) == NULL, "%s is refused", *n);
+		json_decref(v);
+	}
 }
 END_TEST
 
