@@ -155,25 +155,11 @@ static int
 key_txn(DB_TXN *txn, void *arg)
 {
 	struct key_job *job = arg;
-	json_t *data;
-	int rc;
 
 	json_decref(job->record);
 	job->record = NULL;
-	rc = apikey_create(txn, &conf, job->tenant, job->name, job->scopes,
-	    job->expires_ms, "andonctl", job->secret, &job->record);
-	if (rc != 0)
-		return rc;
-	data = json_pack("{s:O, s:O}", "key_id", json_object_get(job->record, "id"),
-	    "scopes", job->scopes);
-	{
-		struct audit_entry e = { job->tenant, "key.created", NULL, NULL, "api_key",
-		    json_string_value(json_object_get(job->record, "id")), NULL, data };
-
-		rc = audit_append(txn, &e, NULL, 0);
-	}
-	json_decref(data);
-	return rc;
+	return apikey_create(txn, &conf, job->tenant, job->name, job->scopes,
+	    job->expires_ms, NULL, job->secret, &job->record);
 }
 
 static int
@@ -266,15 +252,9 @@ revoke_txn(DB_TXN *txn, void *arg)
 		return rc == DB_NOTFOUND ? STORE_ROLLBACK : rc;
 	job->found = 1;
 	tenant = json_string_value(json_object_get(rec, "tenant"));
-	rc = apikey_revoke(txn, tenant, job->key_id, &pub);
-	if (rc == 0) {
-		struct audit_entry e = { tenant, "key.revoked", NULL, NULL, "api_key",
-		    job->key_id, NULL, NULL };
-
-		rc = audit_append(txn, &e, NULL, 0);
-	} else if (rc == DB_KEYEXIST) {
+	rc = apikey_revoke(txn, NULL, tenant, job->key_id, &pub);
+	if (rc == DB_KEYEXIST)
 		rc = STORE_ROLLBACK;
-	}
 	json_decref(pub);
 	json_decref(rec);
 	return rc;

@@ -17,8 +17,8 @@
 #include <db.h>
 #include <jansson.h>
 
-#include "apikey.h"
 #include "conf.h"
+#include "principal.h"
 
 struct audit_entry {
 	const char *tenant;

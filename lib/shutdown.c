@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apikey.h"
 #include "audit.h"
 #include "clock.h"
 #include "encode.h"

@@ -24,7 +24,7 @@
 #include <db.h>
 #include <jansson.h>
 
-#include "apikey.h"
+#include "principal.h"
 #include "problem.h"
 
 /* "org", "key", "all", NULL */

@@ -1707,7 +1707,7 @@ revoke_key_txn(DB_TXN *txn, void *arg)
 {
 	struct revoke_job *r = arg;
 
-	return apikey_revoke(txn, r->tenant, r->key_id, NULL);
+	return apikey_revoke(txn, NULL, r->tenant, r->key_id, NULL);
 }
 
 static void
@@ -1857,6 +1857,50 @@ START_TEST(apikey_lifecycle)
 	ck_assert(strstr(p.detail, "revoked") != NULL);
 	ck_assert_int_ne(apikey_authenticate(&j.conf, j.secret, &who, &p), 0);
 	ck_assert_int_eq(store_run(revoke_key_txn, &rv), DB_KEYEXIST);
+}
+END_TEST
+
+/* The key's record and its event are written by apikey.c, in one
+ * transaction: a created or revoked key has exactly one event, a refused
+ * revocation none. */
+static void
+assert_last_event(uint64_t seq, const char *type, const char *key_id)
+{
+	json_t *ev;
+
+	ck_assert_int_eq(audit_get(NULL, seq, &ev), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "type")), type);
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "tenant")), "org_test");
+	ck_assert_str_eq(json_string_value(json_object_get(
+	    json_object_get(ev, "target"), "type")), "api_key");
+	ck_assert_str_eq(json_string_value(json_object_get(
+	    json_object_get(ev, "target"), "id")), key_id);
+	json_decref(ev);
+}
+
+START_TEST(apikey_writes_its_events)
+{
+	struct key_job j;
+	struct revoke_job rv;
+	uint64_t before, after;
+
+	ck_assert_int_eq(audit_head(NULL, &before, NULL, 0), 0);
+	new_key(&j, "org_test", "[\"agents:read\"]", 0);
+	ck_assert_int_eq(audit_head(NULL, &after, NULL, 0), 0);
+	ck_assert_uint_eq(after, before + 1);
+	assert_last_event(after, "key.created", j.key_id);
+
+	rv.tenant = "org_other";
+	rv.key_id = j.key_id;
+	ck_assert_int_eq(store_run(revoke_key_txn, &rv), DB_NOTFOUND);
+	rv.tenant = "org_test";
+	ck_assert_int_eq(store_run(revoke_key_txn, &rv), 0);
+	ck_assert_int_eq(audit_head(NULL, &after, NULL, 0), 0);
+	ck_assert_uint_eq(after, before + 2);
+	assert_last_event(after, "key.revoked", j.key_id);
+	ck_assert_int_eq(store_run(revoke_key_txn, &rv), DB_KEYEXIST);
+	ck_assert_int_eq(audit_head(NULL, &after, NULL, 0), 0);
+	ck_assert_uint_eq(after, before + 2);
 }
 END_TEST
 
@@ -3621,6 +3665,7 @@ lib_suite(void)
 	tcase_add_checked_fixture(tc, store_setup, store_teardown);
 	tcase_add_test(tc, apikey_format_and_record);
 	tcase_add_test(tc, apikey_lifecycle);
+	tcase_add_test(tc, apikey_writes_its_events);
 	tcase_add_test(tc, apikey_expiry);
 	tcase_add_test(tc, apikey_cache_follows_the_record);
 	tcase_add_test(tc, apikey_pepper_verifier);
