@@ -91,6 +91,16 @@ active_key(char *buf, size_t len, const json_t *rec)
 	    json_string_value(json_object_get(rec, "id")), NULL);
 }
 
+/* The owner part of a T_ESD_ACTIVE key "owner SEP id" ("*" for scope
+ * all): its length, or 0 when the key has none. */
+static size_t
+active_owner(const void *key, size_t klen)
+{
+	const char *sep = memchr(key, KEY_SEP, klen);
+
+	return sep ? (size_t)(sep - (const char *)key) : 0;
+}
+
 /* The checks of an activation the field table cannot make. */
 static int
 activation_refused(const struct principal *who, const char *scope,
@@ -390,4 +400,75 @@ int
 shutdown_count_active(uint64_t *count)
 {
 	return store_count(T_ESD_ACTIVE, count);
+}
+
+int
+shutdown_covers(const struct shutdown_summary *s, const char *tenant)
+{
+	return (s->owner[0] == '*' && s->owner[1] == '\0') ||
+	    strcmp(s->owner, tenant) == 0;
+}
+
+/* Parses a summary into out->severity..reason; -1 when unreadable. */
+static int
+parse_summary(const void *val, size_t vlen, struct shutdown_summary *out)
+{
+	json_error_t err;
+	json_t *esd;
+	const char *scope, *key_id, *id, *reason;
+	json_int_t severity;
+	int rc = -1;
+
+	if ((esd = json_loadb(val, vlen, 0, &err)) == NULL)
+		return -1;
+	scope = json_string_value(json_object_get(esd, "scope"));
+	key_id = json_string_value(json_object_get(esd, "key_id"));
+	id = json_string_value(json_object_get(esd, "id"));
+	reason = json_string_value(json_object_get(esd, "reason"));
+	severity = json_integer_value(json_object_get(esd, "severity"));
+	if (scope != NULL && id != NULL && severity >= 1 && severity <= 5 &&
+	    strlen(id) < sizeof(out->id) &&
+	    (key_id == NULL || strlen(key_id) < sizeof(out->key_id))) {
+		out->severity = (int)severity;
+		out->key_scope = !strcmp(scope, "key");
+		snprintf(out->key_id, sizeof(out->key_id), "%s", key_id ? key_id : "");
+		snprintf(out->id, sizeof(out->id), "%s", id);
+		snprintf(out->reason, sizeof(out->reason), "%s", reason ? reason : "");
+		rc = 0;
+	}
+	json_decref(esd);
+	return rc;
+}
+
+struct summary_scan {
+	shutdown_summary_fn fn;
+	void *arg;
+};
+
+/* Scan callback: the key "owner SEP id" and the summary, to the caller.
+ * A key without an owner that fits covers no tenant: passed over. */
+static int
+summarize(void *arg, const void *key, size_t klen, const void *val,
+          size_t vlen)
+{
+	struct summary_scan *scan = arg;
+	struct shutdown_summary sum;
+	size_t owner_len = active_owner(key, klen);
+
+	if (owner_len == 0 || owner_len >= sizeof(sum.owner))
+		return 0;
+	memcpy(sum.owner, key, owner_len);
+	sum.owner[owner_len] = '\0';
+	sum.severity = sum.key_scope = 0;
+	sum.key_id[0] = sum.id[0] = sum.reason[0] = '\0';
+	sum.readable = parse_summary(val, vlen, &sum) == 0;
+	return scan->fn(scan->arg, &sum);
+}
+
+int
+shutdown_scan_summaries(shutdown_summary_fn fn, void *arg)
+{
+	struct summary_scan scan = { fn, arg };
+
+	return store_scan(NULL, T_ESD_ACTIVE, "", 0, 0, summarize, &scan);
 }
