@@ -606,40 +606,25 @@ apikey_find_public(const char *key_id, json_t **record)
 	return *record ? 0 : ENOMEM;
 }
 
-struct key_scan {
-	const char *tenant;
-	json_t *items;
-};
-
+/* A listing's step: the tenant's keys, without their hashes. */
 static int
-collect_key(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+public_of_tenant(void *arg, const void *key, size_t klen, json_t *rec,
+                 json_t **item)
 {
-	struct key_scan *s = arg;
-	json_error_t err;
-	json_t *rec = json_loadb(val, vlen, 0, &err);
 	const char *tenant = json_string_value(json_object_get(rec, "tenant"));
 
 	(void)key;
 	(void)klen;
-	if (rec && tenant && !strcmp(tenant, s->tenant))
-		json_array_append_new(s->items, apikey_public(rec));
-	json_decref(rec);
+	if (tenant != NULL && !strcmp(tenant, arg))
+		*item = apikey_public(rec);
 	return 0;
 }
 
 int
 apikey_list(const char *tenant, json_t **items)
 {
-	struct key_scan s = { tenant, json_array() };
-	int rc = store_scan(NULL, T_APIKEYS, "", 0, 0, collect_key, &s);
-
-	*items = NULL;
-	if (rc != 0) {
-		json_decref(s.items);
-		return rc;
-	}
-	*items = s.items;
-	return 0;
+	return store_list_tenant(T_APIKEYS, NULL, public_of_tenant,
+	    (void *)tenant, items);
 }
 
 int

@@ -202,60 +202,36 @@ shutdown_activate(DB_TXN *txn, const struct principal *who, int severity,
 	return 0;
 }
 
-/* Reads the record of an active-table entry into the list. */
-struct active_scan {
-	const char *tenant;
-	json_t *items;
-	int rc;
-};
-
+/* A listing's step: an active summary that covers the tenant names its
+ * record, shown as the tenant may see it. */
 static int
-collect_active(void *arg, const void *key, size_t klen, const void *val,
-               size_t vlen)
+visible_active(void *arg, const void *key, size_t klen, json_t *summary,
+               json_t **item)
 {
-	struct active_scan *s = arg;
+	const char *tenant = arg, *owner;
+	size_t olen = active_owner(key, klen);
 	char rkey[STORE_KEY_MAX];
-	const char *owner;
-	json_error_t err;
-	json_t *summary, *rec;
-	int covers;
+	json_t *rec;
+	int rc;
 
-	(void)vlen;
-	covers = (klen > 2 && ((const char *)key)[0] == '*' &&
-	    ((const char *)key)[1] == KEY_SEP) ||
-	    (klen > strlen(s->tenant) && !memcmp(key, s->tenant, strlen(s->tenant)) &&
-	    ((const char *)key)[strlen(s->tenant)] == KEY_SEP);
-	if (!covers)
-		return 0;
-	if ((summary = json_loadb(val, vlen, 0, &err)) == NULL)
+	if (!(olen == 1 && ((const char *)key)[0] == '*') &&
+	    !(olen == strlen(tenant) && !memcmp(key, tenant, olen)))
 		return 0;
 	owner = json_string_value(json_object_get(summary, "organization_id"));
 	store_key(rkey, sizeof(rkey), owner ? owner : "",
 	    json_string_value(json_object_get(summary, "id")), NULL);
-	json_decref(summary);
-	if ((s->rc = store_get_json(NULL, T_SHUTDOWNS, rkey, &rec, 0)) != 0)
-		return s->rc == DB_NOTFOUND ? (s->rc = 0) : -1;
-	if ((rec = view_for_tenant(rec, s->tenant)) == NULL ||
-	    json_array_append_new(s->items, rec) != 0) {
-		s->rc = ENOMEM;
-		return -1;
-	}
+	if ((rc = store_get_json(NULL, T_SHUTDOWNS, rkey, &rec, 0)) != 0)
+		return rc == DB_NOTFOUND ? 0 : rc;
+	if ((*item = view_for_tenant(rec, tenant)) == NULL)
+		return ENOMEM;
 	return 0;
 }
 
 int
 shutdown_list_active(const char *tenant, json_t **items)
 {
-	struct active_scan s = { tenant, json_array(), 0 };
-	int rc = store_scan(NULL, T_ESD_ACTIVE, "", 0, 0, collect_active, &s);
-
-	*items = NULL;
-	if (rc != 0 || s.rc != 0) {
-		json_decref(s.items);
-		return s.rc ? s.rc : rc;
-	}
-	*items = s.items;
-	return 0;
+	return store_list_tenant(T_ESD_ACTIVE, NULL, visible_active,
+	    (void *)tenant, items);
 }
 
 /*
