@@ -722,29 +722,36 @@ cmd_key_revoke(int argc, char **argv)
 	return rc;
 }
 
+/* The "[--once]" of notify and siem: 1 with it, 0 without, -1 (usage
+ * shown) for any other argument. */
+static int
+once_flag(int argc, char **argv)
+{
+	if (argc < 2)
+		return 0;
+	if (!strcmp(argv[1], "--once"))
+		return 1;
+	usage(stderr);
+	return -1;
+}
+
 static int
 cmd_notify(int argc, char **argv)
 {
-	int once = argc >= 2 && !strcmp(argv[1], "--once");
+	int once = once_flag(argc, argv);
 
-	if (argc == 2 && !once) {
-		usage(stderr);
-		return 2;
-	}
-	return run_notifier(once);
+	return once < 0 ? 2 : run_notifier(once);
 }
 
 static int
 cmd_siem(int argc, char **argv)
 {
-	int once = argc >= 2 && !strcmp(argv[1], "--once");
+	int once = once_flag(argc, argv);
 	char err[512];
 	int rc;
 
-	if (argc == 2 && !once) {
-		usage(stderr);
+	if (once < 0)
 		return 2;
-	}
 	if ((rc = open_store()) == 0 && siem_run(&conf, once, err, sizeof(err)) != 0)
 		rc = fail("%s", err);
 	return rc;

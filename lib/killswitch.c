@@ -70,10 +70,19 @@ find_active(DB_TXN *txn, const char *tenant, const char *type,
 
 /* Writes a new switch: the record, the active summary (and its alias under
  * the agent's other id), the history entry. */
+/* Where a switch's record and its active summary go: the tenant, and for
+ * a registry agent the summary's alias under its other id. */
+struct switch_keys {
+	const char *tenant;
+	const char *type, *named;   /* the summary's key (a revive) */
+	const char *alias;          /* "" or NULL: none */
+};
+
 static int
-write_switch(DB_TXN *txn, const char *tenant, const json_t *rec,
-             const char *other)
+write_switch(DB_TXN *txn, const json_t *rec, const void *arg)
 {
+	const struct switch_keys *k = arg;
+	const char *tenant = k->tenant, *other = k->alias;
 	const char *id = json_string_value(json_object_get(rec, "id"));
 	const char *type = json_string_value(json_object_get(rec, "target_type"));
 	const char *target = json_string_value(json_object_get(rec, "target_id"));
@@ -113,7 +122,7 @@ killswitch_kill(DB_TXN *txn, const struct principal *who, const char *type,
 	char id[37], now[CLOCK_TEXT_SIZE];
 	char other[KILLSWITCH_TARGET_SIZE];
 	const char *first, *second;
-	json_t *rec, *data;
+	json_t *rec;
 	int rc;
 
 	*record = NULL;
@@ -145,30 +154,25 @@ killswitch_kill(DB_TXN *txn, const struct principal *who, const char *type,
 	    "revived_by", "revived_at", "organization_id", who->tenant);
 	if (rec == NULL)
 		return ENOMEM;
-	data = json_pack("{s:s}", "kill_switch_id", id);
 	{
 		struct audit_entry e = { who->tenant, "killswitch.activated",
-		    who, NULL, type, target, reason, data };
+		    who, NULL, type, target, reason,
+		    json_pack("{s:s}", "kill_switch_id", id) };
+		struct switch_keys k = { .tenant = who->tenant, .alias = other };
 
-		rc = audit_append_noted(txn, &e, rec, "receipt_id");
+		return audit_then_write(txn, &e, rec, "receipt_id", write_switch,
+		    &k, record);
 	}
-	json_decref(data);
-	if (rc == 0)
-		rc = write_switch(txn, who->tenant, rec, other);
-	if (rc != 0) {
-		json_decref(rec);
-		return rc;
-	}
-	*record = rec;
-	return 0;
 }
 
 /* Writes a revived record back and drops its active summary (under named)
  * and its alias (under alias, when the target is a registry agent). */
 static int
-write_revived(DB_TXN *txn, const char *tenant, const json_t *rec,
-              const char *type, const char *named, const char *alias)
+write_revived(DB_TXN *txn, const json_t *rec, const void *arg)
 {
+	const struct switch_keys *k = arg;
+	const char *tenant = k->tenant, *type = k->type, *named = k->named;
+	const char *alias = k->alias;
 	char key[STORE_KEY_MAX];
 	int rc;
 
@@ -195,7 +199,7 @@ killswitch_revive(DB_TXN *txn, const struct principal *who, const char *type,
 	char now[CLOCK_TEXT_SIZE];
 	char other[KILLSWITCH_TARGET_SIZE];
 	const char *named = target, *alias;
-	json_t *rec, *data;
+	json_t *rec;
 	int rc;
 
 	*record = NULL;
@@ -221,22 +225,15 @@ killswitch_revive(DB_TXN *txn, const struct principal *who, const char *type,
 	json_object_set_new(rec, "is_active", json_false());
 	json_object_set_new(rec, "revived_by", json_string(who->key_id));
 	json_object_set_new(rec, "revived_at", json_string(now));
-	data = json_pack("{s:O}", "kill_switch_id", json_object_get(rec, "id"));
 	{
 		struct audit_entry e = { who->tenant, "killswitch.revived",
-		    who, NULL, type, target, NULL, data };
+		    who, NULL, type, target, NULL,
+		    json_pack("{s:O}", "kill_switch_id", json_object_get(rec, "id")) };
+		struct switch_keys k = { who->tenant, type, named, alias };
 
-		rc = audit_append_noted(txn, &e, rec, "revive_receipt_id");
+		return audit_then_write(txn, &e, rec, "revive_receipt_id",
+		    write_revived, &k, record);
 	}
-	json_decref(data);
-	if (rc == 0)
-		rc = write_revived(txn, who->tenant, rec, type, named, alias);
-	if (rc != 0) {
-		json_decref(rec);
-		return rc;
-	}
-	*record = rec;
-	return 0;
 }
 
 /* The stop of a suspended or revoked registry agent shaped as the check

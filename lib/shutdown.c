@@ -130,8 +130,9 @@ activation_refused(const struct principal *who, const char *scope,
 
 /* Writes a new shutdown: its record and its gate summary. */
 static int
-write_activated(DB_TXN *txn, const char *tenant, const json_t *rec)
+write_activated(DB_TXN *txn, const json_t *rec, const void *arg)
 {
+	const char *tenant = arg;
 	char key[STORE_KEY_MAX];
 	json_t *summary;
 	int rc;
@@ -156,8 +157,7 @@ shutdown_activate(DB_TXN *txn, const struct principal *who, int severity,
                   json_t **record, struct problem *p)
 {
 	char id[ID_SIZE], now[CLOCK_TEXT_SIZE];
-	json_t *rec, *affected, *data;
-	int rc;
+	json_t *rec, *affected;
 
 	*record = NULL;
 	if (scope == NULL)
@@ -183,23 +183,15 @@ shutdown_activate(DB_TXN *txn, const struct principal *who, int severity,
 	    "resolved_at", "resolved_by", "resolution_reason");
 	if (rec == NULL)
 		return ENOMEM;
-	data = json_pack("{s:i, s:s, s:o}", "severity", severity, "scope", scope,
-	    "key_id", json_str_or_null(key_id));
 	{
 		struct audit_entry e = { who->tenant, "shutdown.activated", who,
-		    NULL, "emergency_shutdown", id, reason, data };
+		    NULL, "emergency_shutdown", id, reason,
+		    json_pack("{s:i, s:s, s:o}", "severity", severity, "scope", scope,
+		        "key_id", json_str_or_null(key_id)) };
 
-		rc = audit_append_noted(txn, &e, rec, "receipt_id");
+		return audit_then_write(txn, &e, rec, "receipt_id", write_activated,
+		    who->tenant, record);
 	}
-	json_decref(data);
-	if (rc == 0)
-		rc = write_activated(txn, who->tenant, rec);
-	if (rc != 0) {
-		json_decref(rec);
-		return rc;
-	}
-	*record = rec;
-	return 0;
 }
 
 /* A listing's step: an active summary that covers the tenant names its
@@ -315,9 +307,10 @@ resolution_refused(const struct principal *who, const char *id,
 
 /* Writes a resolved record back and drops its gate summary. */
 static int
-write_resolved(DB_TXN *txn, const char *tenant, const char *id,
-               const json_t *rec)
+write_resolved(DB_TXN *txn, const json_t *rec, const void *arg)
 {
+	const char *tenant = arg;
+	const char *id = json_string_value(json_object_get(rec, "id"));
 	char key[STORE_KEY_MAX];
 	int rc;
 
@@ -336,7 +329,7 @@ shutdown_resolve(DB_TXN *txn, const struct principal *who, const char *id,
                  const char *reason, json_t **record, struct problem *p)
 {
 	char now[CLOCK_TEXT_SIZE];
-	json_t *rec, *data;
+	json_t *rec;
 	int rc = find_shutdown(txn, who->tenant, id, &rec, DB_RMW);
 
 	*record = NULL;
@@ -354,22 +347,14 @@ shutdown_resolve(DB_TXN *txn, const struct principal *who, const char *id,
 	json_object_set_new(rec, "resolved_by", json_string(who->prefix));
 	json_object_set_new(rec, "resolution_reason",
 	    json_str_or_null(reason));
-	data = json_pack("{s:O}", "severity", json_object_get(rec, "severity"));
 	{
 		struct audit_entry e = { who->tenant, "shutdown.resolved", who,
-		    NULL, "emergency_shutdown", id, reason, data };
+		    NULL, "emergency_shutdown", id, reason,
+		    json_pack("{s:O}", "severity", json_object_get(rec, "severity")) };
 
-		rc = audit_append_noted(txn, &e, rec, "resolution_receipt_id");
+		return audit_then_write(txn, &e, rec, "resolution_receipt_id",
+		    write_resolved, who->tenant, record);
 	}
-	json_decref(data);
-	if (rc == 0)
-		rc = write_resolved(txn, who->tenant, id, rec);
-	if (rc != 0) {
-		json_decref(rec);
-		return rc;
-	}
-	*record = rec;
-	return 0;
 }
 
 int
