@@ -394,15 +394,7 @@ START_TEST(apikey_argon2_budget)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    apikey_format_and_record, apikey_lifecycle,
-	    apikey_writes_its_events, apikey_expiry,
-	    apikey_cache_follows_the_record, apikey_pepper_verifier,
-	    apikey_argon2_budget,
-	};
-
-	return unit_run("apikey", UNIT_STORE | UNIT_SLOW, tests, NELEM(tests));
-}
+UNIT_MAIN("apikey", UNIT_STORE | UNIT_SLOW, apikey_format_and_record,
+    apikey_lifecycle, apikey_writes_its_events, apikey_expiry,
+    apikey_cache_follows_the_record, apikey_pepper_verifier,
+    apikey_argon2_budget)

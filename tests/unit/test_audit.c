@@ -310,16 +310,8 @@ START_TEST(audit_events_hash_their_jcs_form)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    audit_chain_verifies, audit_chain_empty_verifies,
-	    audit_detects_an_altered_event, audit_detects_a_rehashed_event,
-	    audit_detects_a_deleted_event, audit_detects_a_tampered_log_node,
-	    audit_event_hash_checks, audit_events_hash_their_jcs_form,
-	    audit_queries_walk_the_tenant_index,
-	};
-
-	return unit_run("audit", UNIT_STORE | UNIT_SLOW, tests, NELEM(tests));
-}
+UNIT_MAIN("audit", UNIT_STORE | UNIT_SLOW, audit_chain_verifies,
+    audit_chain_empty_verifies, audit_detects_an_altered_event,
+    audit_detects_a_rehashed_event, audit_detects_a_deleted_event,
+    audit_detects_a_tampered_log_node, audit_event_hash_checks,
+    audit_events_hash_their_jcs_form, audit_queries_walk_the_tenant_index)

@@ -88,13 +88,6 @@ START_TEST(clock_now_is_now)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    clock_formats_rfc3339_utc, clock_parses_zones_and_fractions,
-	    clock_round_trips, clock_refuses_garbage, clock_now_is_now,
-	};
-
-	return unit_run("clock", 0, tests, NELEM(tests));
-}
+UNIT_MAIN("clock", 0, clock_formats_rfc3339_utc,
+    clock_parses_zones_and_fractions, clock_round_trips,
+    clock_refuses_garbage, clock_now_is_now)

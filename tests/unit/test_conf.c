@@ -157,12 +157,5 @@ START_TEST(conf_refuses_bad_lines)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    conf_defaults_are_documented, conf_file, conf_refuses_bad_lines,
-	};
-
-	return unit_run("conf", 0, tests, NELEM(tests));
-}
+UNIT_MAIN("conf", 0, conf_defaults_are_documented, conf_file,
+    conf_refuses_bad_lines)

@@ -41,12 +41,4 @@ START_TEST(webhook_destinations_classified)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    webhook_destinations_classified,
-	};
-
-	return unit_run("destination", 0, tests, NELEM(tests));
-}
+UNIT_MAIN("destination", 0, webhook_destinations_classified)

@@ -46,12 +46,5 @@ START_TEST(envlock_fences_a_forced_recovery)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    envlock_fences_a_forced_recovery,
-	};
-
-	return unit_run("envlock", UNIT_STORE | UNIT_SLOW, tests, NELEM(tests));
-}
+UNIT_MAIN("envlock", UNIT_STORE | UNIT_SLOW,
+    envlock_fences_a_forced_recovery)

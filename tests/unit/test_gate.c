@@ -74,12 +74,4 @@ START_TEST(gate_sees_every_write_at_once)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    gate_sees_every_write_at_once,
-	};
-
-	return unit_run("gate", UNIT_STORE | UNIT_SLOW, tests, NELEM(tests));
-}
+UNIT_MAIN("gate", UNIT_STORE | UNIT_SLOW, gate_sees_every_write_at_once)

@@ -54,12 +54,5 @@ START_TEST(generation_counts_watched_writes)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    generation_counts_watched_writes,
-	};
-
-	return unit_run("generation", UNIT_STORE | UNIT_SLOW, tests, NELEM(tests));
-}
+UNIT_MAIN("generation", UNIT_STORE | UNIT_SLOW,
+    generation_counts_watched_writes)

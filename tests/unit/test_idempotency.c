@@ -174,14 +174,6 @@ START_TEST(idempotency_withholds_secrets)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    idempotency_key_syntax, idempotency_fingerprints,
-	    idempotency_replays_the_first_response,
-	    idempotency_withholds_secrets,
-	};
-
-	return unit_run("idempotency", UNIT_STORE, tests, NELEM(tests));
-}
+UNIT_MAIN("idempotency", UNIT_STORE, idempotency_key_syntax,
+    idempotency_fingerprints, idempotency_replays_the_first_response,
+    idempotency_withholds_secrets)

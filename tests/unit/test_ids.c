@@ -108,12 +108,4 @@ START_TEST(ids_ulid)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    ids_random_hex, ids_uuid4, ids_ulid,
-	};
-
-	return unit_run("ids", 0, tests, NELEM(tests));
-}
+UNIT_MAIN("ids", 0, ids_random_hex, ids_uuid4, ids_ulid)

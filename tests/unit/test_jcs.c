@@ -91,12 +91,4 @@ START_TEST(jcs_numbers_as_ecmascript)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    jcs_writes_rfc8785_examples, jcs_numbers_as_ecmascript,
-	};
-
-	return unit_run("jcs", 0, tests, NELEM(tests));
-}
+UNIT_MAIN("jcs", 0, jcs_writes_rfc8785_examples, jcs_numbers_as_ecmascript)

@@ -43,12 +43,4 @@ START_TEST(jsoncache_shares_identical_bytes_only)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    jsoncache_shares_identical_bytes_only,
-	};
-
-	return unit_run("jsoncache", 0, tests, NELEM(tests));
-}
+UNIT_MAIN("jsoncache", 0, jsoncache_shares_identical_bytes_only)

@@ -162,12 +162,5 @@ START_TEST(jsonout_writes_what_jansson_writes)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    jsonout_writes_what_jansson_writes, jsonout_writes_shortest_reals,
-	};
-
-	return unit_run("jsonout", 0, tests, NELEM(tests));
-}
+UNIT_MAIN("jsonout", 0, jsonout_writes_what_jansson_writes,
+    jsonout_writes_shortest_reals)

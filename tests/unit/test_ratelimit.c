@@ -75,13 +75,6 @@ START_TEST(rate_limit_refills_with_time)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    rate_limit_burst_then_refuse, rate_limit_refills_with_time,
-	};
-
-	/* it sleeps ~3 s; durable commits on a busy box */
-	return unit_run("ratelimit", UNIT_STORE | UNIT_SLOW, tests, NELEM(tests));
-}
+/* it sleeps ~3 s; durable commits on a busy box */
+UNIT_MAIN("ratelimit", UNIT_STORE | UNIT_SLOW, rate_limit_burst_then_refuse,
+    rate_limit_refills_with_time)

@@ -327,13 +327,5 @@ START_TEST(body_limits)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    url_decoding, query_parameters, query_numbers,
-	    request_from_parameters, request_credentials, body_limits,
-	};
-
-	return unit_run("request", 0, tests, NELEM(tests));
-}
+UNIT_MAIN("request", 0, url_decoding, query_parameters, query_numbers,
+    request_from_parameters, request_credentials, body_limits)

@@ -54,12 +54,4 @@ START_TEST(response_head_and_body)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    response_head_and_body,
-	};
-
-	return unit_run("response", 0, tests, NELEM(tests));
-}
+UNIT_MAIN("response", 0, response_head_and_body)

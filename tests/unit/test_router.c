@@ -93,12 +93,4 @@ START_TEST(routing_404_and_405)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    routing_matches_patterns, routing_404_and_405,
-	};
-
-	return unit_run("router", 0, tests, NELEM(tests));
-}
+UNIT_MAIN("router", 0, routing_matches_patterns, routing_404_and_405)

@@ -84,13 +84,5 @@ START_TEST(scope_lists)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    scope_names_and_bits, scope_star_is_every_tenant_scope,
-	    scope_lists,
-	};
-
-	return unit_run("scope", 0, tests, NELEM(tests));
-}
+UNIT_MAIN("scope", 0, scope_names_and_bits, scope_star_is_every_tenant_scope,
+    scope_lists)

@@ -43,12 +43,4 @@ START_TEST(siem_message)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    siem_message,
-	};
-
-	return unit_run("siem", 0, tests, NELEM(tests));
-}
+UNIT_MAIN("siem", 0, siem_message)

@@ -350,14 +350,7 @@ START_TEST(store_reads_follow_every_write)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    store_keys, store_put_get_and_transactions, store_survives_reopen,
-	    store_writers_queue_on_one_lock, store_scans_stay_in_their_prefix,
-	    store_reverse_scan_after_ff, store_reads_follow_every_write,
-	};
-
-	return unit_run("store", UNIT_STORE | UNIT_SLOW, tests, NELEM(tests));
-}
+UNIT_MAIN("store", UNIT_STORE | UNIT_SLOW, store_keys,
+    store_put_get_and_transactions, store_survives_reopen,
+    store_writers_queue_on_one_lock, store_scans_stay_in_their_prefix,
+    store_reverse_scan_after_ff, store_reads_follow_every_write)

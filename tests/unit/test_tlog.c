@@ -309,13 +309,5 @@ START_TEST(receipt_ids)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    tlog_root_matches_the_events, tlog_head_signature,
-	    tlog_receipts_verify_offline, receipt_ids,
-	};
-
-	return unit_run("tlog", UNIT_STORE | UNIT_SLOW, tests, NELEM(tests));
-}
+UNIT_MAIN("tlog", UNIT_STORE | UNIT_SLOW, tlog_root_matches_the_events,
+    tlog_head_signature, tlog_receipts_verify_offline, receipt_ids)

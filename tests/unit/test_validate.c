@@ -371,14 +371,6 @@ START_TEST(json_body_parsing)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    validation_rules, validation_unknown_fields,
-	    validation_types_per_kind, validation_length_in_code_points,
-	    validation_flags, validation_flagged_fields, json_body_parsing,
-	};
-
-	return unit_run("validate", 0, tests, NELEM(tests));
-}
+UNIT_MAIN("validate", 0, validation_rules, validation_unknown_fields,
+    validation_types_per_kind, validation_length_in_code_points,
+    validation_flags, validation_flagged_fields, json_body_parsing)

@@ -69,12 +69,5 @@ START_TEST(watchdog_ends_stuck_work_only)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    watchdog_ends_stuck_work_only, a_zombie_is_not_alive,
-	};
-
-	return unit_run("watchdog", UNIT_STORE | UNIT_SLOW, tests, NELEM(tests));
-}
+UNIT_MAIN("watchdog", UNIT_STORE | UNIT_SLOW, watchdog_ends_stuck_work_only,
+    a_zombie_is_not_alive)

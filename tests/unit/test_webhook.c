@@ -26,12 +26,4 @@ START_TEST(webhook_signature_matches_the_spec)
 }
 END_TEST
 
-int
-main(void)
-{
-	const TTest *const tests[] = {
-	    webhook_signature_matches_the_spec,
-	};
-
-	return unit_run("webhook", 0, tests, NELEM(tests));
-}
+UNIT_MAIN("webhook", 0, webhook_signature_matches_the_spec)

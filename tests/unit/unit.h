@@ -45,5 +45,13 @@ enum unit_flags {
  * first); the exit status. */
 int unit_run(const char *name, unsigned flags, const TTest *const *tests,
              size_t n);
+/* A test file's main: its name, its flags and its tests. */
+#define UNIT_MAIN(name, flags, ...)                                         \
+	int main(void)                                                       \
+	{                                                                    \
+		const TTest *const unit_tests[] = { __VA_ARGS__ };           \
+                                                                             \
+		return unit_run((name), (flags), unit_tests, NELEM(unit_tests)); \
+	}
 
 #endif
