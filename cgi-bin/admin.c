@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "apikey.h"
 #include "audit.h"
 #include "clock.h"
 #include "killswitch.h"
@@ -78,9 +79,9 @@ create_key(struct ctx *c)
 {
 	const json_t *scopes = json_object_get(c->body, "scopes");
 	const char *expires = ctx_str(c, "expires_at");
-	char secret[APIKEY_TEXT_SIZE], receipt[64];
+	char secret[APIKEY_TEXT_SIZE];
 	int64_t expires_ms = 0;
-	json_t *record, *data;
+	json_t *record;
 	long mask = scope_mask_from_json(scopes);
 	int rc;
 
@@ -99,21 +100,8 @@ create_key(struct ctx *c)
 		return 0;
 	}
 	rc = apikey_create(c->txn, c->conf, c->who.tenant, ctx_str(c, "name"),
-	    scopes, expires_ms, c->who.key_id, secret, &record);
-	if (rc != 0)
-		return rc;
-	data = json_pack("{s:O, s:O}", "key_id", json_object_get(record, "id"),
-	    "scopes", scopes);
-	{
-		struct audit_entry e = { c->who.tenant, "key.created", &c->who, NULL,
-		    "api_key", json_string_value(json_object_get(record, "id")),
-		    NULL, data };
-
-		rc = audit_append(c->txn, &e, receipt, sizeof(receipt));
-	}
-	json_decref(data);
+	    scopes, expires_ms, &c->who, secret, &record);
 	if (rc != 0) {
-		json_decref(record);
 		sodium_memzero(secret, sizeof(secret));
 		return rc;
 	}
@@ -162,9 +150,8 @@ static int
 revoke_key(struct ctx *c)
 {
 	const char *id = ctx_param(c, 0);
-	char receipt[64];
 	json_t *record = NULL;
-	int rc = apikey_revoke(c->txn, c->who.tenant, id, &record);
+	int rc = apikey_revoke(c->txn, &c->who, c->who.tenant, id, &record);
 
 	if (rc == DB_NOTFOUND) {
 		response_error(c->resp, 404, "not_found", "no API key %.64s", id);
@@ -178,16 +165,6 @@ revoke_key(struct ctx *c)
 	}
 	if (rc != 0)
 		return rc;
-	{
-		struct audit_entry e = { c->who.tenant, "key.revoked", &c->who, NULL,
-		    "api_key", id, NULL, NULL };
-
-		rc = audit_append(c->txn, &e, receipt, sizeof(receipt));
-	}
-	if (rc != 0) {
-		json_decref(record);
-		return rc;
-	}
 	response_json(c->resp, 200, record);
 	return 0;
 }

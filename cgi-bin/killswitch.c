@@ -98,9 +98,46 @@ revive_target(struct ctx *c)
 	return ctx_answer(c, rc, 200, rec, &p);
 }
 
-/* Reads one check target from the query; 1 present, 0 absent, -1 bad. */
+/*
+ * The query parameters of the check and of the history, described once as
+ * the bodies are: each is absent (or empty), or 1 to size - 1 printable
+ * characters, else 400 invalid_query; a parameter with allowed values
+ * takes only those.  The three that name a target directly carry its type,
+ * in the order the check tries them: agent before mission before run.
+ */
+enum check_param {
+	Q_TARGET_TYPE, Q_TARGET_ID, Q_AGENT, Q_MISSION, Q_RUN, Q_ACTION, Q_COUNT
+};
+
+struct query_spec {
+	const char *name;
+	size_t size;                  /* the buffer: at most size - 1 bytes */
+	const char *const *allowed;   /* NULL-terminated, or NULL: any */
+	const char *target;           /* the target type it names, or NULL */
+};
+
+static const struct query_spec check_query[Q_COUNT] = {
+	[Q_TARGET_TYPE] = { .name = "target_type", .size = 16,
+	                    .allowed = killswitch_target_types },
+	[Q_TARGET_ID] = { .name = "target_id", .size = KILLSWITCH_TARGET_SIZE },
+	[Q_AGENT] = { .name = "agent_id", .size = KILLSWITCH_TARGET_SIZE,
+	              .target = "agent" },
+	[Q_MISSION] = { .name = "mission_id", .size = KILLSWITCH_TARGET_SIZE,
+	                .target = "mission" },
+	[Q_RUN] = { .name = "run_id", .size = KILLSWITCH_TARGET_SIZE,
+	            .target = "run" },
+	[Q_ACTION] = { .name = "action", .size = KILLSWITCH_TARGET_SIZE },
+};
+
+struct query_values {
+	int has[Q_COUNT];
+	char value[Q_COUNT][KILLSWITCH_TARGET_SIZE];
+};
+
+/* Reads one text parameter; 1 present, 0 absent or empty, -1 bad
+ * (answered). */
 static int
-query_target(struct ctx *c, const char *name, char *buf, size_t len)
+query_text(struct ctx *c, const char *name, char *buf, size_t len)
 {
 	int rc = query_get(c->req->query, name, buf, len);
 
@@ -114,13 +151,37 @@ query_target(struct ctx *c, const char *name, char *buf, size_t len)
 	return rc;
 }
 
-/* 1 when type is one of killswitch_target_types. */
+/* Reads the first n parameters of check_query into q: 0, or -1 when one
+ * is bad (answered). */
 static int
-target_type_known(const char *type)
+read_query(struct ctx *c, size_t n, struct query_values *q)
 {
-	for (const char *const *t = killswitch_target_types; *t; t++)
-		if (!strcmp(*t, type))
+	for (size_t i = 0; i < n; i++)
+		if ((q->has[i] = query_text(c, check_query[i].name, q->value[i],
+		    check_query[i].size)) < 0)
+			return -1;
+	return 0;
+}
+
+/* 1 when parameter i is absent or one of its allowed values; else 0,
+ * answered ("target_type must be agent, run or mission"). */
+static int
+query_allowed(struct ctx *c, const struct query_values *q, enum check_param i)
+{
+	const char *const *allowed = check_query[i].allowed;
+	char list[128] = "";
+	size_t n = 0, len = 0;
+
+	if (!q->has[i] || allowed == NULL)
+		return 1;
+	for (; allowed[n] != NULL; n++)
+		if (!strcmp(allowed[n], q->value[i]))
 			return 1;
+	for (size_t k = 0; k < n && len < sizeof(list); k++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+		    k == 0 ? "" : k + 1 == n ? " or " : ", ", allowed[k]);
+	response_error(c->resp, 400, "invalid_query", "%s must be %s",
+	    check_query[i].name, list);
 	return 0;
 }
 
@@ -143,71 +204,71 @@ check_answer(const char *type, const char *target, const json_t *rec)
 	return out;
 }
 
+/* The check's targets from the query: 0 with q->has[Q_AGENT..Q_RUN] set
+ * (target_type and target_id folded into them), or -1 (answered). */
+static int
+check_targets(struct ctx *c, struct query_values *q)
+{
+	int by_type = q->has[Q_TARGET_TYPE] || q->has[Q_TARGET_ID];
+	int direct = q->has[Q_AGENT] || q->has[Q_MISSION] || q->has[Q_RUN];
+
+	if (by_type ? !q->has[Q_TARGET_TYPE] || !q->has[Q_TARGET_ID] || direct
+	    : !direct) {
+		response_error(c->resp, 400, "invalid_query",
+		    "give target_type and target_id, or any of agent_id, run_id, mission_id");
+		return -1;
+	}
+	if (!by_type)
+		return 0;
+	if (!query_allowed(c, q, Q_TARGET_TYPE))
+		return -1;
+	for (int i = Q_AGENT; i <= Q_RUN; i++) {
+		q->has[i] = !strcmp(q->value[Q_TARGET_TYPE], check_query[i].target);
+		if (q->has[i])
+			snprintf(q->value[i], sizeof(q->value[i]), "%s",
+			    q->value[Q_TARGET_ID]);
+	}
+	return 0;
+}
+
 static int
 check_target(struct ctx *c)
 {
-	char type[16], target[KILLSWITCH_TARGET_SIZE], agent[KILLSWITCH_TARGET_SIZE];
-	char run[KILLSWITCH_TARGET_SIZE], mission[KILLSWITCH_TARGET_SIZE];
-	char action[KILLSWITCH_TARGET_SIZE];
-	const char *names[3] = { "agent", "mission", "run" };
-	char *values[3] = { agent, mission, run };
-	int has_type, has_target, has[3], have_action, rc;
+	struct query_values q;
 	json_t *rec = NULL, *out;
-	int matched = -1;
+	int matched = -1, rc;
 
-	if ((has_type = query_target(c, "target_type", type, sizeof(type))) < 0 ||
-	    (has_target = query_target(c, "target_id", target, sizeof(target))) < 0 ||
-	    (has[0] = query_target(c, "agent_id", agent, sizeof(agent))) < 0 ||
-	    (has[1] = query_target(c, "mission_id", mission, sizeof(mission))) < 0 ||
-	    (has[2] = query_target(c, "run_id", run, sizeof(run))) < 0 ||
-	    (have_action = query_target(c, "action", action, sizeof(action))) < 0)
+	if (read_query(c, Q_COUNT, &q) != 0 || check_targets(c, &q) != 0)
 		return 0;
-	if (has_type || has_target) {
-		if (!has_type || !has_target || has[0] || has[1] || has[2]) {
-			response_error(c->resp, 400, "invalid_query",
-			    "give target_type and target_id, or any of agent_id, run_id, mission_id");
-			return 0;
-		}
-		if (!target_type_known(type)) {
-			response_error(c->resp, 400, "invalid_query",
-			    "target_type must be agent, run or mission");
-			return 0;
-		}
-		for (int i = 0; i < 3; i++) {
-			has[i] = !strcmp(type, names[i]);
-			if (has[i])
-				snprintf(values[i], KILLSWITCH_TARGET_SIZE, "%s", target);
-		}
-	} else if (!has[0] && !has[1] && !has[2]) {
-		response_error(c->resp, 400, "invalid_query",
-		    "give target_type and target_id, or any of agent_id, run_id, mission_id");
-		return 0;
-	}
 	/* agent before mission before run */
-	for (int i = 0; i < 3 && matched < 0; i++) {
-		if (!has[i])
+	for (int i = Q_AGENT; i <= Q_RUN && matched < 0; i++) {
+		if (!q.has[i])
 			continue;
-		rc = killswitch_check(c->who.tenant, names[i], values[i], &rec);
+		rc = killswitch_check(c->who.tenant, check_query[i].target,
+		    q.value[i], &rec);
 		if (rc == 0)
 			matched = i;
 		else if (rc != DB_NOTFOUND)
 			return rc;
 	}
 	if (matched < 0) {
-		int first = has[0] ? 0 : has[1] ? 1 : 2;
+		int first = q.has[Q_AGENT] ? Q_AGENT : q.has[Q_MISSION] ? Q_MISSION : Q_RUN;
 
-		response_json(c->resp, 200, check_answer(names[first], values[first], NULL));
+		response_json(c->resp, 200,
+		    check_answer(check_query[first].target, q.value[first], NULL));
 		return 0;
 	}
-	out = check_answer(names[matched], values[matched], rec);
+	out = check_answer(check_query[matched].target, q.value[matched], rec);
 	if (json_object_get(rec, "source") != NULL) {
 		json_object_set(out, "source", json_object_get(rec, "source"));
 		json_object_set(out, "agent_status", json_object_get(rec, "agent_status"));
 	}
 	{
 		struct blocked_check b = { c->who.tenant, rec,
-		    has[0] ? agent : NULL, has[2] ? run : NULL,
-		    has[1] ? mission : NULL, have_action ? action : NULL };
+		    q.has[Q_AGENT] ? q.value[Q_AGENT] : NULL,
+		    q.has[Q_RUN] ? q.value[Q_RUN] : NULL,
+		    q.has[Q_MISSION] ? q.value[Q_MISSION] : NULL,
+		    q.has[Q_ACTION] ? q.value[Q_ACTION] : NULL };
 
 		intervention_blocked(&b);
 	}
@@ -228,26 +289,23 @@ list_active(struct ctx *c)
 static int
 list_history(struct ctx *c)
 {
-	char type[16], target[KILLSWITCH_TARGET_SIZE];
-	int has_type, has_target, rc;
+	struct query_values q;
 	struct problem p;
 	json_t *items;
+	int rc;
 
-	if ((has_type = query_target(c, "target_type", type, sizeof(type))) < 0 ||
-	    (has_target = query_target(c, "target_id", target, sizeof(target))) < 0)
+	/* target_type and target_id, the first two of check_query */
+	if (read_query(c, Q_TARGET_ID + 1, &q) != 0 ||
+	    !query_allowed(c, &q, Q_TARGET_TYPE))
 		return 0;
-	if (has_type && !target_type_known(type)) {
-		response_error(c->resp, 400, "invalid_query",
-		    "target_type must be agent, run or mission");
-		return 0;
-	}
-	if (has_target && !has_type) {
+	if (q.has[Q_TARGET_ID] && !q.has[Q_TARGET_TYPE]) {
 		response_error(c->resp, 400, "invalid_query",
 		    "target_id needs target_type");
 		return 0;
 	}
-	rc = killswitch_history(c->who.tenant, has_type ? type : NULL,
-	    has_target ? target : NULL, &items, &p);
+	rc = killswitch_history(c->who.tenant,
+	    q.has[Q_TARGET_TYPE] ? q.value[Q_TARGET_TYPE] : NULL,
+	    q.has[Q_TARGET_ID] ? q.value[Q_TARGET_ID] : NULL, &items, &p);
 	return ctx_page(c, rc, items, &p, 100, "killed_at", "data");
 }
 
@@ -294,11 +352,11 @@ list_interventions(struct ctx *c)
 	int rc;
 
 	memset(&f, 0, sizeof(f));
-	if ((f.has_type = query_target(c, "type", f.type, sizeof(f.type))) < 0 ||
-	    (f.has_outcome = query_target(c, "outcome", f.outcome, sizeof(f.outcome))) < 0 ||
-	    (f.has_action = query_target(c, "action_name", f.action, sizeof(f.action))) < 0 ||
-	    (f.has_agent = query_target(c, "agent_id", f.agent, sizeof(f.agent))) < 0 ||
-	    (f.has_run = query_target(c, "run_id", f.run, sizeof(f.run))) < 0 ||
+	if ((f.has_type = query_text(c, "type", f.type, sizeof(f.type))) < 0 ||
+	    (f.has_outcome = query_text(c, "outcome", f.outcome, sizeof(f.outcome))) < 0 ||
+	    (f.has_action = query_text(c, "action_name", f.action, sizeof(f.action))) < 0 ||
+	    (f.has_agent = query_text(c, "agent_id", f.agent, sizeof(f.agent))) < 0 ||
+	    (f.has_run = query_text(c, "run_id", f.run, sizeof(f.run))) < 0 ||
 	    date_param(c, "start_date", f.start) != 0 ||
 	    date_param(c, "end_date", f.end) != 0)
 		return 0;

@@ -22,20 +22,27 @@
 #define LISTING_FAN_OUT 1024      /* events a deliveries listing fans out */
 
 static const struct field_spec create_fields[] = {
-	{ "url", FIELD_STRING, FIELD_REQUIRED | FIELD_NONEMPTY, DESTINATION_URL_MAX, NULL, 0, 0 },
-	{ "events", FIELD_STRING_ARRAY, FIELD_REQUIRED, 64, NULL, 0, 0 },
-	{ "description", FIELD_STRING, FIELD_NULLABLE | FIELD_PRINTABLE, 1024, NULL, 0, 0 },
+	{ .name = "url", .type = FIELD_STRING,
+	  .flags = FIELD_REQUIRED | FIELD_NONEMPTY, .max_len = DESTINATION_URL_MAX },
+	{ .name = "events", .type = FIELD_STRING_ARRAY,
+	  .flags = FIELD_REQUIRED, .max_len = 64 },
+	{ .name = "description", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE | FIELD_PRINTABLE, .max_len = 1024 },
 };
 static const struct body_spec create_body = BODY_SPEC(create_fields);
 
 static const struct field_spec patch_fields[] = {
-	{ "url", FIELD_STRING, FIELD_NONEMPTY, DESTINATION_URL_MAX, NULL, 0, 0 },
-	{ "events", FIELD_STRING_ARRAY, 0, 64, NULL, 0, 0 },
-	{ "enabled", FIELD_BOOLEAN, 0, 0, NULL, 0, 0 },
-	{ "description", FIELD_STRING, FIELD_NULLABLE | FIELD_PRINTABLE, 1024, NULL, 0, 0 },
+	{ .name = "url", .type = FIELD_STRING,
+	  .flags = FIELD_NONEMPTY, .max_len = DESTINATION_URL_MAX },
+	{ .name = "events", .type = FIELD_STRING_ARRAY, .max_len = 64 },
+	{ .name = "enabled", .type = FIELD_BOOLEAN },
+	{ .name = "description", .type = FIELD_STRING,
+	  .flags = FIELD_NULLABLE | FIELD_PRINTABLE, .max_len = 1024 },
 };
 static const struct body_spec patch_body = {
-	patch_fields, sizeof(patch_fields) / sizeof(patch_fields[0]), 1
+	.fields = patch_fields,
+	.count = sizeof(patch_fields) / sizeof(patch_fields[0]),
+	.at_least_one = 1,
 };
 
 /* 0 when url and events (either may be NULL) are acceptable; else the 400
@@ -109,20 +116,10 @@ create_webhook(struct ctx *c)
 static int
 list_webhooks(struct ctx *c)
 {
-	struct problem p;
-	long skip, limit;
 	json_t *items;
-	int rc;
+	int rc = webhook_list(c->who.tenant, &items);
 
-	if (listing_params(c->req->query, 100, &skip, &limit, &p) != 0) {
-		response_problem(c->resp, &p);
-		return 0;
-	}
-	if ((rc = webhook_list(c->who.tenant, &items)) != 0)
-		return rc;
-	response_json(c->resp, 200,
-	    listing_page(items, "created_at", 1, skip, limit, "data"));
-	return 0;
+	return ctx_page(c, rc, items, NULL, 100, "created_at", "data");
 }
 
 /* The path's subscription, read for update in a write; NULL with the 404
@@ -317,7 +314,7 @@ retry_delivery(struct ctx *c)
 }
 
 /* rotate-secret, test and retry take no fields: no body or {} */
-static const struct body_spec no_fields = { NULL, 0, 0 };
+static const struct body_spec no_fields = { .fields = NULL, .count = 0 };
 
 #define W (ROUTE_WRITE)
 

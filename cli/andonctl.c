@@ -157,25 +157,11 @@ static int
 key_txn(DB_TXN *txn, void *arg)
 {
 	struct key_job *job = arg;
-	json_t *data;
-	int rc;
 
 	json_decref(job->record);
 	job->record = NULL;
-	rc = apikey_create(txn, &conf, job->tenant, job->name, job->scopes,
-	    job->expires_ms, "andonctl", job->secret, &job->record);
-	if (rc != 0)
-		return rc;
-	data = json_pack("{s:O, s:O}", "key_id", json_object_get(job->record, "id"),
-	    "scopes", job->scopes);
-	{
-		struct audit_entry e = { job->tenant, "key.created", NULL, NULL, "api_key",
-		    json_string_value(json_object_get(job->record, "id")), NULL, data };
-
-		rc = audit_append(txn, &e, NULL, 0);
-	}
-	json_decref(data);
-	return rc;
+	return apikey_create(txn, &conf, job->tenant, job->name, job->scopes,
+	    job->expires_ms, NULL, job->secret, &job->record);
 }
 
 static int
@@ -270,15 +256,9 @@ revoke_txn(DB_TXN *txn, void *arg)
 		return rc == DB_NOTFOUND ? STORE_ROLLBACK : rc;
 	job->found = 1;
 	tenant = json_string_value(json_object_get(rec, "tenant"));
-	rc = apikey_revoke(txn, tenant, job->key_id, &pub);
-	if (rc == 0) {
-		struct audit_entry e = { tenant, "key.revoked", NULL, NULL, "api_key",
-		    job->key_id, NULL, NULL };
-
-		rc = audit_append(txn, &e, NULL, 0);
-	} else if (rc == DB_KEYEXIST) {
+	rc = apikey_revoke(txn, NULL, tenant, job->key_id, &pub);
+	if (rc == DB_KEYEXIST)
 		rc = STORE_ROLLBACK;
-	}
 	json_decref(pub);
 	json_decref(rec);
 	return rc;
@@ -705,29 +685,36 @@ cmd_key_revoke(int argc, char **argv)
 	return rc;
 }
 
+/* The "[--once]" of notify and siem: 1 with it, 0 without, -1 (usage
+ * shown) for any other argument. */
+static int
+once_flag(int argc, char **argv)
+{
+	if (argc < 2)
+		return 0;
+	if (!strcmp(argv[1], "--once"))
+		return 1;
+	usage(stderr);
+	return -1;
+}
+
 static int
 cmd_notify(int argc, char **argv)
 {
-	int once = argc >= 2 && !strcmp(argv[1], "--once");
+	int once = once_flag(argc, argv);
 
-	if (argc == 2 && !once) {
-		usage(stderr);
-		return 2;
-	}
-	return run_notifier(once);
+	return once < 0 ? 2 : run_notifier(once);
 }
 
 static int
 cmd_siem(int argc, char **argv)
 {
-	int once = argc >= 2 && !strcmp(argv[1], "--once");
+	int once = once_flag(argc, argv);
 	char err[512];
 	int rc;
 
-	if (argc == 2 && !once) {
-		usage(stderr);
+	if (once < 0)
 		return 2;
-	}
 	if ((rc = open_store()) == 0 && siem_run(&conf, once, err, sizeof(err)) != 0)
 		rc = fail("%s", err);
 	return rc;

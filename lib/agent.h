@@ -18,7 +18,7 @@
 #include <db.h>
 #include <jansson.h>
 
-#include "apikey.h"
+#include "principal.h"
 #include "problem.h"
 
 #define AGENT_METADATA_MAX 16384

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "apikey.h"
+#include "audit.h"
 #include "clock.h"
 #include "pepper.h"
 #include "scope.h"
@@ -120,10 +121,23 @@ make_verifier(const char *presented, char out[PEPPER_ID_SIZE + 65])
 	return 0;
 }
 
+/* Appends a key's event (key.created, key.revoked) of tenant. */
+static int
+key_event(DB_TXN *txn, const struct principal *who, const char *tenant,
+          const char *type, const char *key_id, json_t *data)
+{
+	struct audit_entry e = {
+		.tenant = tenant, .type = type, .who = who,
+		.target_type = "api_key", .target_id = key_id, .data = data,
+	};
+
+	return audit_append(txn, &e, NULL, 0);
+}
+
 int
 apikey_create(DB_TXN *txn, const struct conf *conf, const char *tenant,
               const char *name, const json_t *scopes, int64_t expires_ms,
-              const char *created_by, char secret[APIKEY_TEXT_SIZE],
+              const struct principal *who, char secret[APIKEY_TEXT_SIZE],
               json_t **record)
 {
 	unsigned char id_bytes[KEY_ID_HEX / 2], secret_bytes[KEY_SECRET_BYTES];
@@ -133,9 +147,11 @@ apikey_create(DB_TXN *txn, const struct conf *conf, const char *tenant,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
 	char key_id[32], prefix[32], now[CLOCK_TEXT_SIZE], exp[CLOCK_TEXT_SIZE];
 	char verifier[PEPPER_ID_SIZE + 65];
-	json_t *rec;
+	json_t *rec, *data;
 	int rc;
 
+	if (record != NULL)
+		*record = NULL;
 	randombytes_buf(id_bytes, sizeof(id_bytes));
 	randombytes_buf(secret_bytes, sizeof(secret_bytes));
 	randombytes_buf(salt, sizeof(salt));
@@ -156,7 +172,7 @@ apikey_create(DB_TXN *txn, const struct conf *conf, const char *tenant,
 	    "id", key_id, "tenant", tenant, "name", name, "prefix", prefix,
 	    "scopes", scopes, "hash", encoded, "created_at", now,
 	    "expires_at", "last_used_at", "revoked_at",
-	    "created_by", created_by ? created_by : "andonctl");
+	    "created_by", who ? who->key_id : "andonctl");
 	if (rec == NULL)
 		return ENOMEM;
 	if (expires_ms > 0) {
@@ -167,8 +183,14 @@ apikey_create(DB_TXN *txn, const struct conf *conf, const char *tenant,
 		json_object_set_new(rec, "verifier", json_string(verifier));
 	sodium_memzero(verifier, sizeof(verifier));
 	rc = store_put_json(txn, T_APIKEYS, key_id, rec, DB_NOOVERWRITE);
-	if (rc == 0 && record != NULL)
-		*record = apikey_public(rec);
+	data = json_pack("{s:s, s:O}", "key_id", key_id, "scopes", scopes);
+	if (rc == 0 && data == NULL)
+		rc = ENOMEM;
+	if (rc == 0)
+		rc = key_event(txn, who, tenant, "key.created", key_id, data);
+	if (rc == 0 && record != NULL && (*record = apikey_public(rec)) == NULL)
+		rc = ENOMEM;
+	json_decref(data);
 	json_decref(rec);
 	return rc;
 }
@@ -504,14 +526,16 @@ apikey_authenticate(const struct conf *conf, const char *presented,
 }
 
 int
-apikey_revoke(DB_TXN *txn, const char *tenant, const char *key_id,
-              json_t **record)
+apikey_revoke(DB_TXN *txn, const struct principal *who, const char *tenant,
+              const char *key_id, json_t **record)
 {
 	char now[CLOCK_TEXT_SIZE];
 	const char *owner;
 	json_t *rec;
 	int rc;
 
+	if (record != NULL)
+		*record = NULL;
 	if ((rc = store_get_json(txn, T_APIKEYS, key_id, &rec, DB_RMW)) != 0)
 		return rc;
 	owner = json_string_value(json_object_get(rec, "tenant"));
@@ -528,8 +552,10 @@ apikey_revoke(DB_TXN *txn, const char *tenant, const char *key_id,
 	clock_format(clock_now_ms(), now);
 	json_object_set_new(rec, "revoked_at", json_string(now));
 	rc = store_put_json(txn, T_APIKEYS, key_id, rec, 0);
-	if (rc == 0 && record)
-		*record = apikey_public(rec);
+	if (rc == 0)
+		rc = key_event(txn, who, tenant, "key.revoked", key_id, NULL);
+	if (rc == 0 && record && (*record = apikey_public(rec)) == NULL)
+		rc = ENOMEM;
 	json_decref(rec);
 	return rc;
 }
@@ -580,40 +606,25 @@ apikey_find_public(const char *key_id, json_t **record)
 	return *record ? 0 : ENOMEM;
 }
 
-struct key_scan {
-	const char *tenant;
-	json_t *items;
-};
-
+/* A listing's step: the tenant's keys, without their hashes. */
 static int
-collect_key(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+public_of_tenant(void *arg, const void *key, size_t klen, json_t *rec,
+                 json_t **item)
 {
-	struct key_scan *s = arg;
-	json_error_t err;
-	json_t *rec = json_loadb(val, vlen, 0, &err);
 	const char *tenant = json_string_value(json_object_get(rec, "tenant"));
 
 	(void)key;
 	(void)klen;
-	if (rec && tenant && !strcmp(tenant, s->tenant))
-		json_array_append_new(s->items, apikey_public(rec));
-	json_decref(rec);
+	if (tenant != NULL && !strcmp(tenant, arg))
+		*item = apikey_public(rec);
 	return 0;
 }
 
 int
 apikey_list(const char *tenant, json_t **items)
 {
-	struct key_scan s = { tenant, json_array() };
-	int rc = store_scan(NULL, T_APIKEYS, "", 0, 0, collect_key, &s);
-
-	*items = NULL;
-	if (rc != 0) {
-		json_decref(s.items);
-		return rc;
-	}
-	*items = s.items;
-	return 0;
+	return store_list_tenant(T_APIKEYS, NULL, public_of_tenant,
+	    (void *)tenant, items);
 }
 
 int

@@ -21,23 +21,17 @@
 #include <jansson.h>
 
 #include "conf.h"
+#include "principal.h"
 #include "problem.h"
 
 #define APIKEY_TEXT_SIZE 80
 
-struct principal {
-	char key_id[32];       /* "key_<16 hex>" */
-	char prefix[32];       /* "andon_<16 hex>", safe to show */
-	char tenant[64];
-	char name[128];
-	unsigned scopes;
-};
-
-/* Creates a key record in txn; writes the secret (shown once) into
- * secret and the public record (no hash) into *record. */
+/* Creates a key record of tenant in txn and appends its key.created
+ * event; writes the secret (shown once) into secret and the public record
+ * (no hash) into *record.  who: the creating key, NULL for andonctl. */
 int apikey_create(DB_TXN *txn, const struct conf *conf, const char *tenant,
                   const char *name, const json_t *scopes, int64_t expires_ms,
-                  const char *created_by, char secret[APIKEY_TEXT_SIZE],
+                  const struct principal *who, char secret[APIKEY_TEXT_SIZE],
                   json_t **record);
 /* 0 with *who filled, or -1 with a 401 problem. */
 int apikey_authenticate(const struct conf *conf, const char *presented,
@@ -46,9 +40,11 @@ int apikey_authenticate(const struct conf *conf, const char *presented,
 json_t *apikey_public(const json_t *record);
 /* The key's expiry in ms, 0 when it never expires. */
 int apikey_expiry_ms(DB_TXN *txn, const char *key_id, int64_t *expires_ms);
-/* Marks a key revoked; DB_NOTFOUND when it is not the tenant's. */
-int apikey_revoke(DB_TXN *txn, const char *tenant, const char *key_id,
-                  json_t **record);
+/* Marks a key of tenant revoked and appends its key.revoked event (who:
+ * the revoking key, NULL for andonctl); DB_NOTFOUND when it is not the
+ * tenant's, DB_KEYEXIST (with *record) when it is revoked already. */
+int apikey_revoke(DB_TXN *txn, const struct principal *who, const char *tenant,
+                  const char *key_id, json_t **record);
 /* 0 when key_id names an API key of tenant; else -1. */
 int apikey_of_tenant(const char *tenant, const char *key_id);
 /* A key's record without its hash: 0, DB_NOTFOUND or an error. */

@@ -33,6 +33,24 @@ audit_append_noted(DB_TXN *txn, const struct audit_entry *e, json_t *rec,
 }
 
 int
+audit_then_write(DB_TXN *txn, const struct audit_entry *e, json_t *rec,
+                 const char *member, audit_write_fn write, const void *arg,
+                 json_t **record)
+{
+	int rc = audit_append_noted(txn, e, rec, member);
+
+	json_decref(e->data);
+	if (rc == 0)
+		rc = write(txn, rec, arg);
+	if (rc != 0) {
+		json_decref(rec);
+		return rc;
+	}
+	*record = rec;
+	return 0;
+}
+
+int
 audit_head(DB_TXN *txn, uint64_t *seq, char *hash, size_t hashlen)
 {
 	json_t *head;

@@ -17,8 +17,8 @@
 #include <db.h>
 #include <jansson.h>
 
-#include "apikey.h"
 #include "conf.h"
+#include "principal.h"
 
 struct audit_entry {
 	const char *tenant;
@@ -38,6 +38,16 @@ int audit_append(DB_TXN *txn, const struct audit_entry *e, char *receipt_id,
  * transparency-log receipt id. */
 int audit_append_noted(DB_TXN *txn, const struct audit_entry *e, json_t *rec,
                        const char *member);
+/*
+ * The tail of a change to a record, event first: appends e (taking the
+ * reference to e->data, which may be NULL), sets rec's member to the
+ * event's receipt id, then has write store rec in the same transaction.
+ * 0 with *record = rec, or the error with rec released.
+ */
+typedef int (*audit_write_fn)(DB_TXN *txn, const json_t *rec, const void *arg);
+int audit_then_write(DB_TXN *txn, const struct audit_entry *e, json_t *rec,
+                     const char *member, audit_write_fn write,
+                     const void *arg, json_t **record);
 /* Number of events and the last hash (hex, 65 bytes) when hash != NULL. */
 int audit_head(DB_TXN *txn, uint64_t *seq, char *hash, size_t hashlen);
 /* Reads event number seq (1-based). */

@@ -13,7 +13,7 @@
 #include <db.h>
 #include <jansson.h>
 
-#include "apikey.h"
+#include "principal.h"
 #include "problem.h"
 
 /* Grants scopes (a non-empty subset of the delegator's) to the agent

@@ -403,11 +403,6 @@ intervention_blocked(const struct blocked_check *b)
 	s->used_ms = now;
 }
 
-struct intervention_scan {
-	const struct intervention_filter *f;
-	json_t *items;
-};
-
 static int
 field_is(const json_t *rec, const char *name, int has, const char *want)
 {
@@ -416,21 +411,15 @@ field_is(const json_t *rec, const char *name, int has, const char *want)
 	return !has || (v && !strcmp(v, want));
 }
 
+/* A listing's step: the intervention when it passes the filter. */
 static int
-collect_intervention(void *arg, const void *key, size_t klen, const void *val,
-                     size_t vlen)
+filtered(void *arg, const void *key, size_t klen, json_t *rec, json_t **item)
 {
-	struct intervention_scan *scan = arg;
-	const struct intervention_filter *f = scan->f;
-	json_error_t err;
-	json_t *rec = json_loadb(val, vlen, 0, &err);
-	const char *ts;
+	const struct intervention_filter *f = arg;
+	const char *ts = json_string_value(json_object_get(rec, "timestamp"));
 
 	(void)key;
 	(void)klen;
-	if (rec == NULL)
-		return 0;
-	ts = json_string_value(json_object_get(rec, "timestamp"));
 	if (field_is(rec, "type", f->has_type, f->type) &&
 	    field_is(rec, "outcome", f->has_outcome, f->outcome) &&
 	    field_is(rec, "action_name", f->has_action, f->action) &&
@@ -438,9 +427,7 @@ collect_intervention(void *arg, const void *key, size_t klen, const void *val,
 	    field_is(rec, "run_id", f->has_run, f->run) &&
 	    (!f->start[0] || (ts && strcmp(ts, f->start) >= 0)) &&
 	    (!f->end[0] || (ts && strcmp(ts, f->end) <= 0)))
-		json_array_append_new(scan->items, rec);
-	else
-		json_decref(rec);
+		*item = json_incref(rec);
 	return 0;
 }
 
@@ -448,17 +435,6 @@ int
 intervention_list(const char *tenant, const struct intervention_filter *f,
                   json_t **items)
 {
-	struct intervention_scan scan = { f, json_array() };
-	char prefix[STORE_KEY_MAX];
-	int len = store_key(prefix, sizeof(prefix), tenant, "", NULL), rc;
-
-	*items = NULL;
-	rc = len < 0 ? EINVAL : store_scan(NULL, T_INTERVENTIONS, prefix,
-	    (size_t)len, 0, collect_intervention, &scan);
-	if (rc != 0) {
-		json_decref(scan.items);
-		return rc;
-	}
-	*items = scan.items;
-	return 0;
+	return store_list_tenant(T_INTERVENTIONS, tenant, filtered, (void *)f,
+	    items);
 }

@@ -37,8 +37,11 @@ struct blocked_check {
 
 /* What a listing keeps: each has_ member set keeps the interventions whose
  * field is that value; start and end ("" for none) bound the timestamp. */
+#define INTERVENTION_TEXT_SIZE 257  /* 256 characters and the NUL */
 struct intervention_filter {
-	char type[65], outcome[65], action[257], agent[257], run[257];
+	char type[65], outcome[65];
+	char action[INTERVENTION_TEXT_SIZE], agent[INTERVENTION_TEXT_SIZE];
+	char run[INTERVENTION_TEXT_SIZE];
 	int has_type, has_outcome, has_action, has_agent, has_run;
 	char start[CLOCK_TEXT_SIZE], end[CLOCK_TEXT_SIZE];
 };

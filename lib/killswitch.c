@@ -70,10 +70,19 @@ find_active(DB_TXN *txn, const char *tenant, const char *type,
 
 /* Writes a new switch: the record, the active summary (and its alias under
  * the agent's other id), the history entry. */
+/* Where a switch's record and its active summary go: the tenant, and for
+ * a registry agent the summary's alias under its other id. */
+struct switch_keys {
+	const char *tenant;
+	const char *type, *named;   /* the summary's key (a revive) */
+	const char *alias;          /* "" or NULL: none */
+};
+
 static int
-write_switch(DB_TXN *txn, const char *tenant, const json_t *rec,
-             const char *other)
+write_switch(DB_TXN *txn, const json_t *rec, const void *arg)
 {
+	const struct switch_keys *k = arg;
+	const char *tenant = k->tenant, *other = k->alias;
 	const char *id = json_string_value(json_object_get(rec, "id"));
 	const char *type = json_string_value(json_object_get(rec, "target_type"));
 	const char *target = json_string_value(json_object_get(rec, "target_id"));
@@ -113,7 +122,7 @@ killswitch_kill(DB_TXN *txn, const struct principal *who, const char *type,
 	char id[37], now[CLOCK_TEXT_SIZE];
 	char other[KILLSWITCH_TARGET_SIZE];
 	const char *first, *second;
-	json_t *rec, *data;
+	json_t *rec;
 	int rc;
 
 	*record = NULL;
@@ -145,30 +154,25 @@ killswitch_kill(DB_TXN *txn, const struct principal *who, const char *type,
 	    "revived_by", "revived_at", "organization_id", who->tenant);
 	if (rec == NULL)
 		return ENOMEM;
-	data = json_pack("{s:s}", "kill_switch_id", id);
 	{
 		struct audit_entry e = { who->tenant, "killswitch.activated",
-		    who, NULL, type, target, reason, data };
+		    who, NULL, type, target, reason,
+		    json_pack("{s:s}", "kill_switch_id", id) };
+		struct switch_keys k = { .tenant = who->tenant, .alias = other };
 
-		rc = audit_append_noted(txn, &e, rec, "receipt_id");
+		return audit_then_write(txn, &e, rec, "receipt_id", write_switch,
+		    &k, record);
 	}
-	json_decref(data);
-	if (rc == 0)
-		rc = write_switch(txn, who->tenant, rec, other);
-	if (rc != 0) {
-		json_decref(rec);
-		return rc;
-	}
-	*record = rec;
-	return 0;
 }
 
 /* Writes a revived record back and drops its active summary (under named)
  * and its alias (under alias, when the target is a registry agent). */
 static int
-write_revived(DB_TXN *txn, const char *tenant, const json_t *rec,
-              const char *type, const char *named, const char *alias)
+write_revived(DB_TXN *txn, const json_t *rec, const void *arg)
 {
+	const struct switch_keys *k = arg;
+	const char *tenant = k->tenant, *type = k->type, *named = k->named;
+	const char *alias = k->alias;
 	char key[STORE_KEY_MAX];
 	int rc;
 
@@ -195,7 +199,7 @@ killswitch_revive(DB_TXN *txn, const struct principal *who, const char *type,
 	char now[CLOCK_TEXT_SIZE];
 	char other[KILLSWITCH_TARGET_SIZE];
 	const char *named = target, *alias;
-	json_t *rec, *data;
+	json_t *rec;
 	int rc;
 
 	*record = NULL;
@@ -221,22 +225,15 @@ killswitch_revive(DB_TXN *txn, const struct principal *who, const char *type,
 	json_object_set_new(rec, "is_active", json_false());
 	json_object_set_new(rec, "revived_by", json_string(who->key_id));
 	json_object_set_new(rec, "revived_at", json_string(now));
-	data = json_pack("{s:O}", "kill_switch_id", json_object_get(rec, "id"));
 	{
 		struct audit_entry e = { who->tenant, "killswitch.revived",
-		    who, NULL, type, target, NULL, data };
+		    who, NULL, type, target, NULL,
+		    json_pack("{s:O}", "kill_switch_id", json_object_get(rec, "id")) };
+		struct switch_keys k = { who->tenant, type, named, alias };
 
-		rc = audit_append_noted(txn, &e, rec, "revive_receipt_id");
+		return audit_then_write(txn, &e, rec, "revive_receipt_id",
+		    write_revived, &k, record);
 	}
-	json_decref(data);
-	if (rc == 0)
-		rc = write_revived(txn, who->tenant, rec, type, named, alias);
-	if (rc != 0) {
-		json_decref(rec);
-		return rc;
-	}
-	*record = rec;
-	return 0;
 }
 
 /* The stop of a suspended or revoked registry agent shaped as the check
@@ -300,85 +297,89 @@ killswitch_agent_switched(DB_TXN *txn, const char *tenant, const char *uuid,
 	return rc;
 }
 
-struct collect {
-	json_t *items;
-	enum store_table table;
-	const char *tenant;
-	int rc;
-};
-
-/* Index values (T_KS_ACTIVE) or keys (T_KS_HISTORY) name a record in
- * T_KILLSWITCH. */
+/* The tenant's switch id into *item (passed over when gone). */
 static int
-collect_record(void *arg, const void *key, size_t klen, const void *val,
-               size_t vlen)
+record_item(const char *tenant, const char *id, json_t **item)
 {
-	struct collect *col = arg;
-	char rkey[STORE_KEY_MAX], id[64];
-	json_t *rec;
+	char rkey[STORE_KEY_MAX];
+	int rc;
 
-	if (col->table == T_KS_ACTIVE) {
-		json_error_t err;
-		json_t *summary = json_loadb(val, vlen, 0, &err);
-		const char *sid = json_string_value(json_object_get(summary, "id"));
-
-		if (sid == NULL || strlen(sid) >= sizeof(id)) {
-			json_decref(summary);
-			return 0;
-		}
-		snprintf(id, sizeof(id), "%s", sid);
-		json_decref(summary);
-	} else {
-		const char *last = memrchr(key, KEY_SEP, klen);
-
-		if (last == NULL || (size_t)((const char *)key + klen - last) >= sizeof(id))
-			return 0;
-		memcpy(id, last + 1, (size_t)((const char *)key + klen - last - 1));
-		id[(const char *)key + klen - last - 1] = '\0';
-	}
-	if (store_key(rkey, sizeof(rkey), col->tenant, id, NULL) < 0)
+	if (store_key(rkey, sizeof(rkey), tenant, id, NULL) < 0)
 		return 0;
-	if ((col->rc = store_get_json(NULL, T_KILLSWITCH, rkey, &rec, 0)) != 0)
-		return col->rc == DB_NOTFOUND ? (col->rc = 0) : -1;
-	json_array_append_new(col->items, rec);
-	return 0;
+	rc = store_get_json(NULL, T_KILLSWITCH, rkey, item, 0);
+	return rc == DB_NOTFOUND ? 0 : rc;
 }
 
-/* The records a scan of prefix in table names, into col->items. */
+/* A listing's step: an active switch's summary (T_KS_ACTIVE) names its
+ * record. */
 static int
-collect(struct collect *col, const char *prefix, int len)
+active_item(void *arg, const void *key, size_t klen, json_t *summary,
+            json_t **item)
 {
-	int rc;
+	const char *id = json_string_value(json_object_get(summary, "id"));
 
-	if (len < 0)
-		return EINVAL;
-	rc = store_scan(NULL, col->table, prefix, (size_t)len, 0, collect_record,
-	    col);
-	return rc ? rc : col->rc;
+	(void)key;
+	(void)klen;
+	return id == NULL ? 0 : record_item(arg, id, item);
 }
 
 int
 killswitch_list_active(const char *tenant, json_t **items)
 {
-	struct collect col = { json_array(), T_KS_ACTIVE, tenant, 0 };
-	char prefix[STORE_KEY_MAX];
+	return store_list_tenant(T_KS_ACTIVE, tenant, active_item, (void *)tenant,
+	    items);
+}
+
+struct history_scan {
+	json_t *items;
+	const char *tenant;
+	int rc;
+};
+
+/* The keys of T_KS_HISTORY end with the id of a record in T_KILLSWITCH
+ * (their values are empty). */
+static int
+history_record(void *arg, const void *key, size_t klen, const void *val,
+               size_t vlen)
+{
+	struct history_scan *h = arg;
+	const char *last = memrchr(key, KEY_SEP, klen);
+	char id[64];
+	json_t *rec = NULL;
+	size_t n;
+
+	(void)val;
+	(void)vlen;
+	if (last == NULL || (n = (size_t)((const char *)key + klen - last - 1)) >= sizeof(id))
+		return 0;
+	memcpy(id, last + 1, n);
+	id[n] = '\0';
+	if ((h->rc = record_item(h->tenant, id, &rec)) != 0)
+		return -1;
+	if (rec != NULL && json_array_append_new(h->items, rec) != 0) {
+		h->rc = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+/* The records the history keys under prefix name, into h->items. */
+static int
+collect(struct history_scan *h, const char *prefix, int len)
+{
 	int rc;
 
-	*items = NULL;
-	rc = collect(&col, prefix, store_key(prefix, sizeof(prefix), tenant, "", NULL));
-	if (rc != 0) {
-		json_decref(col.items);
-		return rc;
-	}
-	*items = col.items;
-	return 0;
+	if (len < 0)
+		return EINVAL;
+	rc = store_scan(NULL, T_KS_HISTORY, prefix, (size_t)len, 0, history_record, h);
+	return h->rc ? h->rc : rc;
 }
 
 int
 killswitch_history(const char *tenant, const char *type, const char *target,
                    json_t **items, struct problem *p)
 {
-	struct collect col = { json_array(), T_KS_HISTORY, tenant, 0 };
+	struct history_scan col = { json_array(), tenant, 0 };
 	char prefix[STORE_KEY_MAX], other[KILLSWITCH_TARGET_SIZE];
 	int len, rc;
 

@@ -27,7 +27,7 @@
 #include <db.h>
 #include <jansson.h>
 
-#include "apikey.h"
+#include "principal.h"
 #include "problem.h"
 
 /* target_id: 1 to 256 characters, and its terminating NUL */

@@ -14,7 +14,7 @@
 #include <db.h>
 #include <jansson.h>
 
-#include "apikey.h"
+#include "principal.h"
 #include "problem.h"
 
 extern const char *const receipt_statuses[];

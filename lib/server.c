@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "apikey.h"
 #include "checkpointer.h"
 #include "clock.h"
 #include "envlock.h"

@@ -22,7 +22,7 @@
 #include <db.h>
 #include <jansson.h>
 
-#include "apikey.h"
+#include "principal.h"
 #include "conf.h"
 #include "encode.h"
 #include "gate.h"

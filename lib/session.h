@@ -15,7 +15,7 @@
 #include <db.h>
 #include <jansson.h>
 
-#include "apikey.h"
+#include "principal.h"
 #include "problem.h"
 
 #define SESSION_TTL_MIN 60

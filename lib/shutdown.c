@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apikey.h"
 #include "audit.h"
 #include "clock.h"
 #include "encode.h"
@@ -90,6 +91,16 @@ active_key(char *buf, size_t len, const json_t *rec)
 	    json_string_value(json_object_get(rec, "id")), NULL);
 }
 
+/* The owner part of a T_ESD_ACTIVE key "owner SEP id" ("*" for scope
+ * all): its length, or 0 when the key has none. */
+static size_t
+active_owner(const void *key, size_t klen)
+{
+	const char *sep = memchr(key, KEY_SEP, klen);
+
+	return sep ? (size_t)(sep - (const char *)key) : 0;
+}
+
 /* The checks of an activation the field table cannot make. */
 static int
 activation_refused(const struct principal *who, const char *scope,
@@ -119,8 +130,9 @@ activation_refused(const struct principal *who, const char *scope,
 
 /* Writes a new shutdown: its record and its gate summary. */
 static int
-write_activated(DB_TXN *txn, const char *tenant, const json_t *rec)
+write_activated(DB_TXN *txn, const json_t *rec, const void *arg)
 {
+	const char *tenant = arg;
 	char key[STORE_KEY_MAX];
 	json_t *summary;
 	int rc;
@@ -145,8 +157,7 @@ shutdown_activate(DB_TXN *txn, const struct principal *who, int severity,
                   json_t **record, struct problem *p)
 {
 	char id[ID_SIZE], now[CLOCK_TEXT_SIZE];
-	json_t *rec, *affected, *data;
-	int rc;
+	json_t *rec, *affected;
 
 	*record = NULL;
 	if (scope == NULL)
@@ -172,79 +183,47 @@ shutdown_activate(DB_TXN *txn, const struct principal *who, int severity,
 	    "resolved_at", "resolved_by", "resolution_reason");
 	if (rec == NULL)
 		return ENOMEM;
-	data = json_pack("{s:i, s:s, s:o}", "severity", severity, "scope", scope,
-	    "key_id", json_str_or_null(key_id));
 	{
 		struct audit_entry e = { who->tenant, "shutdown.activated", who,
-		    NULL, "emergency_shutdown", id, reason, data };
+		    NULL, "emergency_shutdown", id, reason,
+		    json_pack("{s:i, s:s, s:o}", "severity", severity, "scope", scope,
+		        "key_id", json_str_or_null(key_id)) };
 
-		rc = audit_append_noted(txn, &e, rec, "receipt_id");
+		return audit_then_write(txn, &e, rec, "receipt_id", write_activated,
+		    who->tenant, record);
 	}
-	json_decref(data);
-	if (rc == 0)
-		rc = write_activated(txn, who->tenant, rec);
-	if (rc != 0) {
-		json_decref(rec);
-		return rc;
-	}
-	*record = rec;
-	return 0;
 }
 
-/* Reads the record of an active-table entry into the list. */
-struct active_scan {
-	const char *tenant;
-	json_t *items;
-	int rc;
-};
-
+/* A listing's step: an active summary that covers the tenant names its
+ * record, shown as the tenant may see it. */
 static int
-collect_active(void *arg, const void *key, size_t klen, const void *val,
-               size_t vlen)
+visible_active(void *arg, const void *key, size_t klen, json_t *summary,
+               json_t **item)
 {
-	struct active_scan *s = arg;
+	const char *tenant = arg, *owner;
+	size_t olen = active_owner(key, klen);
 	char rkey[STORE_KEY_MAX];
-	const char *owner;
-	json_error_t err;
-	json_t *summary, *rec;
-	int covers;
+	json_t *rec;
+	int rc;
 
-	(void)vlen;
-	covers = (klen > 2 && ((const char *)key)[0] == '*' &&
-	    ((const char *)key)[1] == KEY_SEP) ||
-	    (klen > strlen(s->tenant) && !memcmp(key, s->tenant, strlen(s->tenant)) &&
-	    ((const char *)key)[strlen(s->tenant)] == KEY_SEP);
-	if (!covers)
-		return 0;
-	if ((summary = json_loadb(val, vlen, 0, &err)) == NULL)
+	if (!(olen == 1 && ((const char *)key)[0] == '*') &&
+	    !(olen == strlen(tenant) && !memcmp(key, tenant, olen)))
 		return 0;
 	owner = json_string_value(json_object_get(summary, "organization_id"));
 	store_key(rkey, sizeof(rkey), owner ? owner : "",
 	    json_string_value(json_object_get(summary, "id")), NULL);
-	json_decref(summary);
-	if ((s->rc = store_get_json(NULL, T_SHUTDOWNS, rkey, &rec, 0)) != 0)
-		return s->rc == DB_NOTFOUND ? (s->rc = 0) : -1;
-	if ((rec = view_for_tenant(rec, s->tenant)) == NULL ||
-	    json_array_append_new(s->items, rec) != 0) {
-		s->rc = ENOMEM;
-		return -1;
-	}
+	if ((rc = store_get_json(NULL, T_SHUTDOWNS, rkey, &rec, 0)) != 0)
+		return rc == DB_NOTFOUND ? 0 : rc;
+	if ((*item = view_for_tenant(rec, tenant)) == NULL)
+		return ENOMEM;
 	return 0;
 }
 
 int
 shutdown_list_active(const char *tenant, json_t **items)
 {
-	struct active_scan s = { tenant, json_array(), 0 };
-	int rc = store_scan(NULL, T_ESD_ACTIVE, "", 0, 0, collect_active, &s);
-
-	*items = NULL;
-	if (rc != 0 || s.rc != 0) {
-		json_decref(s.items);
-		return s.rc ? s.rc : rc;
-	}
-	*items = s.items;
-	return 0;
+	return store_list_tenant(T_ESD_ACTIVE, NULL, visible_active,
+	    (void *)tenant, items);
 }
 
 /*
@@ -328,9 +307,10 @@ resolution_refused(const struct principal *who, const char *id,
 
 /* Writes a resolved record back and drops its gate summary. */
 static int
-write_resolved(DB_TXN *txn, const char *tenant, const char *id,
-               const json_t *rec)
+write_resolved(DB_TXN *txn, const json_t *rec, const void *arg)
 {
+	const char *tenant = arg;
+	const char *id = json_string_value(json_object_get(rec, "id"));
 	char key[STORE_KEY_MAX];
 	int rc;
 
@@ -349,7 +329,7 @@ shutdown_resolve(DB_TXN *txn, const struct principal *who, const char *id,
                  const char *reason, json_t **record, struct problem *p)
 {
 	char now[CLOCK_TEXT_SIZE];
-	json_t *rec, *data;
+	json_t *rec;
 	int rc = find_shutdown(txn, who->tenant, id, &rec, DB_RMW);
 
 	*record = NULL;
@@ -367,26 +347,89 @@ shutdown_resolve(DB_TXN *txn, const struct principal *who, const char *id,
 	json_object_set_new(rec, "resolved_by", json_string(who->prefix));
 	json_object_set_new(rec, "resolution_reason",
 	    json_str_or_null(reason));
-	data = json_pack("{s:O}", "severity", json_object_get(rec, "severity"));
 	{
 		struct audit_entry e = { who->tenant, "shutdown.resolved", who,
-		    NULL, "emergency_shutdown", id, reason, data };
+		    NULL, "emergency_shutdown", id, reason,
+		    json_pack("{s:O}", "severity", json_object_get(rec, "severity")) };
 
-		rc = audit_append_noted(txn, &e, rec, "resolution_receipt_id");
+		return audit_then_write(txn, &e, rec, "resolution_receipt_id",
+		    write_resolved, who->tenant, record);
 	}
-	json_decref(data);
-	if (rc == 0)
-		rc = write_resolved(txn, who->tenant, id, rec);
-	if (rc != 0) {
-		json_decref(rec);
-		return rc;
-	}
-	*record = rec;
-	return 0;
 }
 
 int
 shutdown_count_active(uint64_t *count)
 {
 	return store_count(T_ESD_ACTIVE, count);
+}
+
+int
+shutdown_covers(const struct shutdown_summary *s, const char *tenant)
+{
+	return (s->owner[0] == '*' && s->owner[1] == '\0') ||
+	    strcmp(s->owner, tenant) == 0;
+}
+
+/* Parses a summary into out->severity..reason; -1 when unreadable. */
+static int
+parse_summary(const void *val, size_t vlen, struct shutdown_summary *out)
+{
+	json_error_t err;
+	json_t *esd;
+	const char *scope, *key_id, *id, *reason;
+	json_int_t severity;
+	int rc = -1;
+
+	if ((esd = json_loadb(val, vlen, 0, &err)) == NULL)
+		return -1;
+	scope = json_string_value(json_object_get(esd, "scope"));
+	key_id = json_string_value(json_object_get(esd, "key_id"));
+	id = json_string_value(json_object_get(esd, "id"));
+	reason = json_string_value(json_object_get(esd, "reason"));
+	severity = json_integer_value(json_object_get(esd, "severity"));
+	if (scope != NULL && id != NULL && severity >= 1 && severity <= 5 &&
+	    strlen(id) < sizeof(out->id) &&
+	    (key_id == NULL || strlen(key_id) < sizeof(out->key_id))) {
+		out->severity = (int)severity;
+		out->key_scope = !strcmp(scope, "key");
+		snprintf(out->key_id, sizeof(out->key_id), "%s", key_id ? key_id : "");
+		snprintf(out->id, sizeof(out->id), "%s", id);
+		snprintf(out->reason, sizeof(out->reason), "%s", reason ? reason : "");
+		rc = 0;
+	}
+	json_decref(esd);
+	return rc;
+}
+
+struct summary_scan {
+	shutdown_summary_fn fn;
+	void *arg;
+};
+
+/* Scan callback: the key "owner SEP id" and the summary, to the caller.
+ * A key without an owner that fits covers no tenant: passed over. */
+static int
+summarize(void *arg, const void *key, size_t klen, const void *val,
+          size_t vlen)
+{
+	struct summary_scan *scan = arg;
+	struct shutdown_summary sum;
+	size_t owner_len = active_owner(key, klen);
+
+	if (owner_len == 0 || owner_len >= sizeof(sum.owner))
+		return 0;
+	memcpy(sum.owner, key, owner_len);
+	sum.owner[owner_len] = '\0';
+	sum.severity = sum.key_scope = 0;
+	sum.key_id[0] = sum.id[0] = sum.reason[0] = '\0';
+	sum.readable = parse_summary(val, vlen, &sum) == 0;
+	return scan->fn(scan->arg, &sum);
+}
+
+int
+shutdown_scan_summaries(shutdown_summary_fn fn, void *arg)
+{
+	struct summary_scan scan = { fn, arg };
+
+	return store_scan(NULL, T_ESD_ACTIVE, "", 0, 0, summarize, &scan);
 }

@@ -1,7 +1,8 @@
 /*
  * shutdown.h - emergency shutdowns (API.md sections 4 and 7, seed 003):
- * activate, the active ones, one, resolve.  The only file that writes
- * their records (lib/gate.c reads T_ESD_ACTIVE on every request).
+ * activate, the active ones, one, resolve.  The only file that reads or
+ * writes their records: lib/gate.c asks shutdown_scan_summaries() for
+ * the active ones.
  *
  * Stored: T_SHUTDOWNS holds every shutdown under "tenant SEP id" (the
  * activating tenant); T_ESD_ACTIVE holds one summary per active shutdown
@@ -24,7 +25,7 @@
 #include <db.h>
 #include <jansson.h>
 
-#include "apikey.h"
+#include "principal.h"
 #include "problem.h"
 
 /* "org", "key", "all", NULL */
@@ -54,5 +55,29 @@ int shutdown_resolve(DB_TXN *txn, const struct principal *who, const char *id,
 
 /* Active shutdowns, every tenant (metrics). */
 int shutdown_count_active(uint64_t *count);
+
+/*
+ * What the gate needs of one active shutdown, as its summary in
+ * T_ESD_ACTIVE holds it.  No allocation: filled on the caller's stack.
+ */
+struct shutdown_summary {
+	char owner[64];           /* the activating tenant, "*" for scope all */
+	int readable;             /* 0: the summary did not parse (fail closed) */
+	int severity;             /* 1-5 */
+	int key_scope;            /* scope "key": covers only key_id */
+	char key_id[64];
+	char id[64];
+	char reason[2100];
+};
+
+/* Gets each active shutdown of every tenant; returns 0 to go on, 1 to
+ * stop, or an error the scan passes back (store_scan's convention). */
+typedef int (*shutdown_summary_fn)(void *arg, const struct shutdown_summary *s);
+/* One read of the active table (a handful of records at worst): 0, fn's
+ * return, or a DB error (DB_LOCK_DEADLOCK, DB_LOCK_NOTGRANTED: retry). */
+int shutdown_scan_summaries(shutdown_summary_fn fn, void *arg);
+/* 1 when the summary's shutdown covers tenant (its own, or scope all):
+ * the caller then checks key_scope. */
+int shutdown_covers(const struct shutdown_summary *s, const char *tenant);
 
 #endif

@@ -682,6 +682,66 @@ store_get_json(DB_TXN *txn, enum store_table t, const char *key,
 	return *out ? 0 : DB_NOTFOUND;
 }
 
+struct listing {
+	store_item_fn fn;
+	void *arg;
+	json_t *items;
+	int rc;
+};
+
+static int
+list_one(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct listing *l = arg;
+	json_error_t err;
+	json_t *rec = json_loadb(val, vlen, 0, &err), *item = NULL;
+
+	if (rec == NULL)
+		return 0;
+	if (l->fn == NULL)
+		item = json_incref(rec);
+	else
+		l->rc = l->fn(l->arg, key, klen, rec, &item);
+	json_decref(rec);
+	if (l->rc == 0 && item != NULL && json_array_append_new(l->items, item) != 0)
+		l->rc = ENOMEM;
+	else if (l->rc != 0)
+		json_decref(item);
+	return l->rc != 0 ? -1 : 0;
+}
+
+int
+store_list_json(enum store_table t, const void *prefix, size_t plen,
+                store_item_fn fn, void *arg, json_t *items)
+{
+	struct listing l = { fn, arg, items, 0 };
+	int rc;
+
+	if (items == NULL)
+		return ENOMEM;
+	rc = store_scan(NULL, t, prefix, plen, 0, list_one, &l);
+	return l.rc != 0 ? l.rc : rc;
+}
+
+int
+store_list_tenant(enum store_table t, const char *tenant, store_item_fn fn,
+                  void *arg, json_t **items)
+{
+	char prefix[STORE_KEY_MAX];
+	int plen = tenant ? store_key(prefix, sizeof(prefix), tenant, "", NULL) : 0;
+	json_t *list = json_array();
+	int rc = plen < 0 ? EINVAL : store_list_json(t, prefix, (size_t)plen, fn,
+	    arg, list);
+
+	*items = NULL;
+	if (rc != 0) {
+		json_decref(list);
+		return rc;
+	}
+	*items = list;
+	return 0;
+}
+
 int
 store_get_json_shared(enum store_table t, const char *key, json_t **out)
 {

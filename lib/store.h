@@ -137,6 +137,26 @@ int store_scan_from(DB_TXN *txn, enum store_table t, const void *prefix,
                     size_t plen, const void *start, size_t slen, int reverse,
                     store_scan_fn fn, void *arg);
 
+/*
+ * Listings: the records under prefix of table t, each parsed as JSON (a
+ * value that does not parse is passed over), handed to fn, and what fn
+ * makes of it appended to items (the caller's array: several scans may
+ * fill one).  fn gets the record borrowed, sets *item to a new reference
+ * to append or leaves it NULL to pass the record over, and returns 0 or
+ * an error that ends the listing.  A NULL fn keeps every record as it is.
+ * Returns 0, fn's error, ENOMEM, or a DB error; items may then hold part
+ * of the listing (the caller drops it).
+ */
+typedef int (*store_item_fn)(void *arg, const void *key, size_t klen,
+                             json_t *rec, json_t **item);
+int store_list_json(enum store_table t, const void *prefix, size_t plen,
+                    store_item_fn fn, void *arg, json_t *items);
+/* The same into a new array: the records under "tenant SEP", or every
+ * record of t when tenant is NULL.  0 with *items, else the error and
+ * *items NULL. */
+int store_list_tenant(enum store_table t, const char *tenant,
+                      store_item_fn fn, void *arg, json_t **items);
+
 /* Number of records in a table (walks the tree: for metrics, not for
  * request paths). */
 int store_count(enum store_table t, uint64_t *count);

@@ -187,45 +187,27 @@ webhook_public(const json_t *rec)
 }
 
 struct list_scan {
-	json_t *items;
 	const json_t *event;
 	DB_TXN *txn;
 	int (*fn)(DB_TXN *, const json_t *, const json_t *, void *);
 	void *arg;
 };
 
+/* A listing's step: the endpoint as its tenant reads it. */
 static int
-collect(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+public_item(void *arg, const void *key, size_t klen, json_t *rec, json_t **item)
 {
-	struct list_scan *s = arg;
-	json_error_t err;
-	json_t *rec = json_loadb(val, vlen, 0, &err);
-
+	(void)arg;
 	(void)key;
 	(void)klen;
-	if (rec != NULL)
-		json_array_append_new(s->items, webhook_public(rec));
-	json_decref(rec);
+	*item = webhook_public(rec);
 	return 0;
 }
 
 int
 webhook_list(const char *tenant, json_t **items)
 {
-	char prefix[STORE_KEY_MAX];
-	struct list_scan s = { json_array(), NULL, NULL, NULL, NULL };
-	int plen = store_key(prefix, sizeof(prefix), tenant, "", NULL), rc;
-
-	if (plen < 0 || s.items == NULL) {
-		json_decref(s.items);
-		return ENOMEM;
-	}
-	if ((rc = store_scan(NULL, T_WEBHOOKS, prefix, (size_t)plen, 0, collect, &s)) != 0) {
-		json_decref(s.items);
-		return rc;
-	}
-	*items = s.items;
-	return 0;
+	return store_list_tenant(T_WEBHOOKS, tenant, public_item, NULL, items);
 }
 
 struct find_scan {
@@ -284,7 +266,7 @@ webhook_each_wanting(DB_TXN *txn, const json_t *event,
                      void *arg)
 {
 	char prefix[STORE_KEY_MAX];
-	struct list_scan s = { NULL, event, txn, fn, arg };
+	struct list_scan s = { event, txn, fn, arg };
 	int plen = store_key(prefix, sizeof(prefix),
 	    json_string_value(json_object_get(event, "tenant")), "", NULL);
 

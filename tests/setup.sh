@@ -12,6 +12,8 @@
 #   check_status CODE DESC    check_json JQ-FILTER EXPECTED DESC
 #   check_header NAME ERE DESC    ok DESC    fail DESC    finish
 #   wait_until SECONDS DESC CMD...   ok DESC once CMD succeeds (polled)
+#   read_cases FILE FUNC      FUNC COLUMN... once per row of a table of
+#                             cases (tests/cases/*.txt)
 #
 # After start_server: PORT, BASE, DATA, TENANT, ADMIN_KEY (scopes
 # "*,platform:admin"), TENANT_B and KEY_B (a second tenant, scopes "*"), CTL
@@ -303,6 +305,47 @@ api() {
 	STATUS=$(curl "${args[@]}" "$@" "$BASE$path")
 	BODY=$(cat "$DATA/.body" 2>/dev/null)
 	HEADERS=$(tr -d '\r' <"$DATA/.headers" 2>/dev/null)
+}
+
+# case_text TEXT: a column of a case table as it is sent.  "<empty>" is
+# the empty string; {N*C} is C N times, {xff} the byte 0xff and {name} the
+# value of the shell variable name (the caller's).
+case_text() {
+	local s=$1 r name
+	local rep='\{([0-9]+)\*([^}]+)\}' var='\{([a-z_][a-z0-9_]*)\}'
+	[ "$s" = '<empty>' ] && return 0
+	while :; do
+		if [[ $s =~ $rep ]]; then
+			printf -v r '%*s' "${BASH_REMATCH[1]}" ''
+			r=${r// /"${BASH_REMATCH[2]}"}
+		elif [[ $s =~ $var ]]; then
+			name=${BASH_REMATCH[1]}
+			if [ "$name" = xff ]; then r=$'\xff'; else r=${!name}; fi
+		else
+			break
+		fi
+		s=${s/"${BASH_REMATCH[0]}"/"$r"}
+	done
+	printf '%s' "$s"
+}
+
+# read_cases FILE FUNC: calls FUNC with the columns of each row of FILE,
+# a table of cases in the manner of jansson's test suites: one case a
+# line, columns separated by "|" and trimmed, each through case_text;
+# blank lines and lines starting with # are skipped.
+read_cases() {
+	local line i col
+	local -a cols
+	while IFS= read -r line <&3; do
+		[[ $line =~ ^[[:space:]]*(#|$) ]] && continue
+		IFS='|' read -r -a cols <<<"$line"
+		for i in "${!cols[@]}"; do
+			col=${cols[i]#"${cols[i]%%[![:space:]]*}"}
+			col=${col%"${col##*[![:space:]]}"}
+			cols[i]=$(case_text "$col")
+		done
+		"$2" "${cols[@]}"
+	done 3<"$1"
 }
 
 check_status() {

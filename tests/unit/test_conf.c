@@ -1,0 +1,161 @@
+/* test_conf.c - unit tests of lib/conf.c (Check). */
+#include "conf.h"
+#include "unit.h"
+
+static int
+load_conf_text(const char *text, struct conf *c, char *err, size_t errlen)
+{
+	char path[] = "/tmp/andon-conf.XXXXXX";
+	int fd = mkstemp(path), rc;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	err[0] = '\0';
+	rc = conf_load(c, path, err, errlen);
+	unlink(path);
+	return rc;
+}
+
+START_TEST(conf_defaults_are_documented)
+{
+	struct conf c, loaded;
+	char err[256];
+
+	memset(&c, 0xa5, sizeof(c));
+	conf_defaults(&c);
+	ck_assert_str_eq(c.data_dir, "./var");
+	ck_assert_uint_eq(c.max_body, 65536);
+	ck_assert_uint_eq(c.argon2_t_cost, 2);
+	ck_assert_uint_eq(c.argon2_m_cost_kib, 19456);
+	ck_assert_uint_eq(c.argon2_parallelism, 1);
+	ck_assert_uint_eq(c.rate_limit_per_minute, 30);
+	ck_assert_uint_eq(c.rate_limit_burst, 30);
+	ck_assert_uint_eq(c.check_rate_limit_per_minute, 0);
+	ck_assert_uint_eq(c.watchdog_seconds, 60);
+	ck_assert_int_eq(c.audit_syslog, 0);
+	ck_assert_str_eq(c.audit_jsonl, "");
+	ck_assert_str_eq(c.audit_syslog_socket, "/dev/log");
+	ck_assert_str_eq(c.audit_syslog_ident, "andon");
+	ck_assert_int_eq(c.audit_syslog_facility, 16);
+
+	ck_assert_str_eq(c.key_pepper_file, "");
+	/* an empty file gives the defaults, and the pepper beside the conf */
+	snprintf(c.key_pepper_file, sizeof(c.key_pepper_file), "/tmp/andon.pepper");
+	unsetenv("ANDON_DATA");
+	ck_assert_int_eq(load_conf_text("", &loaded, err, sizeof(err)), 0);
+	ck_assert_mem_eq(&loaded, &c, sizeof(c));
+	ck_assert_int_eq(load_conf_text("# only a comment\n\n   \n", &loaded, err,
+	    sizeof(err)), 0);
+	ck_assert_mem_eq(&loaded, &c, sizeof(c));
+}
+END_TEST
+
+START_TEST(conf_file)
+{
+	struct conf c;
+	char err[256];
+
+	unsetenv("ANDON_DATA");
+	ck_assert_int_eq(load_conf_text("# comment\nmax_body = 1024\n\nargon2_t_cost=3\n"
+	    "audit_jsonl = /tmp/x.jsonl\n  rate_limit_burst\t=\t7  # trailing comment\n"
+	    "audit_syslog = yes\ndata_dir = /var/lib/andon\n", &c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.max_body, 1024);
+	ck_assert_uint_eq(c.argon2_t_cost, 3);
+	ck_assert_uint_eq(c.rate_limit_burst, 7);
+	ck_assert_uint_eq(c.rate_limit_per_minute, 30);   /* untouched default */
+	ck_assert_uint_eq(c.tenant_rate_limit_burst, 7);  /* follows the key's */
+	ck_assert_uint_eq(c.tenant_rate_limit_per_minute, 30);
+	ck_assert_str_eq(c.audit_jsonl, "/tmp/x.jsonl");
+	ck_assert_str_eq(c.data_dir, "/var/lib/andon");
+	ck_assert_int_eq(c.audit_syslog, 1);
+	ck_assert_str_eq(c.key_pepper_file, "/tmp/andon.pepper");
+	ck_assert_int_eq(load_conf_text("key_pepper_file = /etc/andon/pepper\n", &c,
+	    err, sizeof(err)), 0);
+	ck_assert_str_eq(c.key_pepper_file, "/etc/andon/pepper");
+	ck_assert_int_eq(load_conf_text("audit_syslog = no\n", &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.audit_syslog, 0);
+	ck_assert_int_eq(load_conf_text("audit_syslog_facility = local7\n"
+	    "audit_syslog_ident = andon-prod.1\naudit_syslog_socket = /run/x.sock\n",
+	    &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.audit_syslog_facility, 23);
+	ck_assert_str_eq(c.audit_syslog_ident, "andon-prod.1");
+	ck_assert_str_eq(c.audit_syslog_socket, "/run/x.sock");
+	ck_assert_int_eq(load_conf_text("audit_syslog_facility = daemon\n",
+	    &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.audit_syslog_facility, 3);
+	ck_assert_int_eq(load_conf_text("rate_limit_per_minute = 5\n"
+	    "tenant_rate_limit_per_minute = 0\ntenant_rate_limit_burst = 90\n",
+	    &c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.rate_limit_per_minute, 5);
+	ck_assert_uint_eq(c.tenant_rate_limit_per_minute, 0);
+	ck_assert_uint_eq(c.tenant_rate_limit_burst, 90);
+	/* bounds are inclusive */
+	ck_assert_int_eq(load_conf_text("argon2_t_cost = 100\nargon2_t_cost = 1\n",
+	    &c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.argon2_t_cost, 1);   /* the last line wins */
+
+	/* ANDON_DATA overrides the file */
+	setenv("ANDON_DATA", "/srv/andon", 1);
+	ck_assert_int_eq(load_conf_text("data_dir = /var/lib/andon\n", &c, err, sizeof(err)), 0);
+	ck_assert_str_eq(c.data_dir, "/srv/andon");
+	unsetenv("ANDON_DATA");
+
+	setenv("ANDON_CONF", "/etc/andon/andon.conf", 1);
+	ck_assert_str_eq(conf_default_path(), "/etc/andon/andon.conf");
+	unsetenv("ANDON_CONF");
+	ck_assert_str_eq(conf_default_path(), "conf/andon.conf");
+}
+END_TEST
+
+START_TEST(conf_refuses_bad_lines)
+{
+	static const struct {
+		const char *text;
+		const char *in_error;
+	} bad[] = {
+		{ "max_bodyy = 2048\n", "max_bodyy" },
+		{ "# ok\nmax_body = 2048\nnope = 1\n", "line 3" },
+		{ "max_body = lots\n", "max_body" },
+		{ "max_body = -1\n", "max_body" },
+		{ "max_body = 1023\n", "max_body" },          /* under the minimum */
+		{ "max_body = 2k\n", "max_body" },
+		{ "max_body = 1e4\n", "max_body" },
+		{ "max_body = \n", "max_body" },
+		{ "max_body = 99999999999999999999999\n", "max_body" },
+		{ "argon2_t_cost = 0\n", "argon2_t_cost" },
+		{ "argon2_t_cost = 101\n", "argon2_t_cost" },
+		{ "argon2_m_cost_kib = 4294967296\n", "argon2_m_cost_kib" },
+		{ "rate_limit_burst = 0\n", "rate_limit_burst" },
+		{ "checkpoint_minutes = -0\n", "checkpoint_minutes" },
+		{ "checkpoint_minutes = 1441\n", "checkpoint_minutes" },
+		{ "audit_syslog = maybe\n", "audit_syslog" },
+		{ "audit_syslog_facility = local8\n", "audit_syslog_facility" },
+		{ "audit_syslog_facility = 16\n", "audit_syslog_facility" },
+		{ "audit_syslog_facility = \n", "audit_syslog_facility" },
+		{ "audit_syslog_ident = \n", "audit_syslog_ident" },
+		{ "audit_syslog_ident = two words\n", "audit_syslog_ident" },
+		{ "audit_syslog_ident = caf\xc3\xa9\n", "audit_syslog_ident" },
+		{ "audit_syslog_ident = "
+		  "a23456789012345678901234567890123456789012345678X\n", "audit_syslog_ident" },
+		{ "max_body\n", "line 1" },
+		{ "= 5\n", "line 1" },
+		{ "MAX_BODY = 2048\n", "MAX_BODY" },
+	};
+	struct conf c;
+	char err[256];
+
+	unsetenv("ANDON_DATA");
+	for (size_t i = 0; i < NELEM(bad); i++) {
+		ck_assert_msg(load_conf_text(bad[i].text, &c, err, sizeof(err)) != 0,
+		    "accepted %s", bad[i].text);
+		ck_assert_msg(strstr(err, bad[i].in_error) != NULL,
+		    "error for '%s' is '%s'", bad[i].text, err);
+	}
+	ck_assert_int_ne(conf_load(&c, "/nonexistent/andon.conf", err, sizeof(err)), 0);
+	ck_assert(strstr(err, "/nonexistent/andon.conf") != NULL);
+}
+END_TEST
+
+UNIT_MAIN("conf", 0, conf_defaults_are_documented, conf_file,
+    conf_refuses_bad_lines)
