@@ -247,6 +247,13 @@ sample() {
 	api GET "/api/v1/kill-switch/check?target_type=agent&target_id=fine"
 	check_status 503 "a check during a severity-5 shutdown"
 	api POST "/v1/emergency-shutdown/$esd/resolve" '{}'
+	# a scope "all" shutdown as another tenant sees it: a subset
+	api POST /v1/emergency-shutdown '{"severity":1,"reason":"platform","scope":"all"}'
+	esd=$(jq -r .shutdown_id <<<"$BODY")
+	KEY=$KEY_B api GET "/v1/emergency-shutdown/$esd"
+	check_json 'has("activated_by")' false "another tenant does not see who activated it"
+	KEY=$KEY_B api GET /v1/emergency-shutdown
+	api POST "/v1/emergency-shutdown/$esd/resolve" '{}'
 	api POST /v1/emergency-shutdown '{"severity":9,"reason":"x"}'
 	check_status 400 "severity out of range"
 

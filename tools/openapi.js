@@ -283,8 +283,15 @@ const schemas = {
 		}, ['org_id', 'scope']),
 		resolved_at: TSN, resolved_by: SN, resolution_reason: SN,
 		emergency_warning: ref('EmergencyWarning'),
-	}, ['shutdown_id', 'severity', 'severity_label', 'status', 'scope', 'activated_at',
-		'activated_by', 'message', 'affected_scope']),
+	}, ['id', 'shutdown_id', 'severity', 'severity_label', 'status', 'scope', 'reason',
+		'message', 'activated_at'], {
+		description: 'A tenant other than the activating one (a scope "all" shutdown) is shown only id, shutdown_id, severity, severity_label, status, scope, reason, message, activated_at and resolved_at: never the organization, its keys or its resolution note.',
+	}),
+	OwnShutdown: {
+		description: 'A shutdown as the activating tenant sees it.',
+		allOf: [ref('Shutdown')],
+		required: ['activated_by', 'organization_id', 'affected_scope'],
+	},
 	ApiKey: obj({
 		id: { type: 'string', pattern: '^key_' },
 		tenant: { type: 'string' },
@@ -694,7 +701,7 @@ route('/v1/emergency-shutdown', 'POST', op('emergency-shutdown', 'activateShutdo
 		scope: str(0, { nullable: true, enum: ['org', 'key', 'all'], description: 'default org' }),
 		key_id: str(64, { nullable: true, printable: true, description: "scope key: the key covered (default the caller's)" }),
 	}, ['severity', 'reason']),
-	ok: { 201: json('Shutdown', 'The activated shutdown.') },
+	ok: { 201: json('OwnShutdown', 'The activated shutdown.') },
 }));
 route('/v1/emergency-shutdown', 'GET', op('emergency-shutdown', 'listShutdowns', {
 	summary: 'List active shutdowns', scope: 'shutdown:read',
@@ -707,7 +714,7 @@ route('/v1/emergency-shutdown/{id}', 'GET', op('emergency-shutdown', 'getShutdow
 route('/v1/emergency-shutdown/{id}/resolve', 'POST', op('emergency-shutdown', 'resolveShutdown', {
 	summary: 'Resolve a shutdown', scope: 'shutdown:write', idempotent: T, notFound: T, conflict: T, bodyOptional: T,
 	body: body({ reason: str(2000, { nullable: true }) }),
-	ok: { 200: json('Shutdown', 'The resolved shutdown.') },
+	ok: { 200: json('OwnShutdown', 'The resolved shutdown.') },
 }));
 
 // admin.fcgi (cgi-bin/admin.c)
