@@ -108,14 +108,20 @@ record() {
 	record GET /v1/no-such-family 200 application/json '{}'
 	record PUT /v1/emergency-shutdown 200 application/json '{}'
 	record GET /healthz 200 application/json '{"status":"ok","database":"ok"}'
+	record POST /v1/emergency-shutdown/esd_1/resolve 411 text/html '<html>411</html>'
 } >"$WORK/drift.jsonl"
 node "$VALIDATE" "$DOC" "$WORK/drift.jsonl" >"$WORK/drift.out" 2>&1
 rc=$?
-if [ "$rc" = 1 ] && grep -q '^8 records: 8 checked, 0 outside the API, 0 unanswered, 7 failed$' "$WORK/drift.out"; then
-	ok "the validator refuses 7 drifted records and passes the good one"
+if [ "$rc" = 1 ] && grep -q '^9 records: 8 checked, 0 outside the API, 0 unanswered, 1 web server pages, 7 failed$' "$WORK/drift.out"; then
+	ok "the validator refuses 7 drifted records, passes the good one, lists the server page"
 else
 	fail "the validator did not refuse exactly the 7 drifted records (exit $rc)"
 	sed 's/^/#   /' "$WORK/drift.out"
+fi
+if node "$VALIDATE" "$DOC" --strict "$WORK/drift.jsonl" | grep -q ' 0 web server pages, 8 failed$'; then
+	ok "with --strict the web server's own HTML page fails too"
+else
+	fail "with --strict the web server's own HTML page does not fail"
 fi
 for want in '/is_killed must be boolean' 'status 418 is not a documented response' \
 	'/code must be equal to one of the allowed values (got "made_up_code")' \
@@ -215,6 +221,10 @@ sample() {
 	api POST /v1/api-keys '{"name":"sample","scopes":["killswitch:check"]}'
 	check_status 201 "create a key"
 	kid=$(jq -r .id <<<"$BODY")
+	# a replay of a creation does not show the secret again: null
+	api POST /v1/api-keys '{"name":"replayed","scopes":["audit:read"]}' -H 'Idempotency-Key: key-1'
+	api POST /v1/api-keys '{"name":"replayed","scopes":["audit:read"]}' -H 'Idempotency-Key: key-1'
+	check_json .key null "a replayed key creation carries no secret"
 	api GET /v1/api-keys
 	api GET /v1/api-keys/self
 	check_status 200 "self"
@@ -313,6 +323,9 @@ node "$VALIDATE" "$DOC" "$ANDON_RESPONSE_LOG"/*.jsonl >"$WORK/validate.out" 2>&1
 rc=$?
 SERVER=all
 summary=$(tail -n 1 "$WORK/validate.out")
+# the web server's own HTML error pages (issue 16, defect 1: not yet
+# problem+json) are listed, not failed
+grep '^SERVER-PAGE ' "$WORK/validate.out" | sed 's/^/# note: /'
 if [ "$rc" = 0 ]; then
 	ok "every recorded response matches the document ($summary; $(ls "$ANDON_RESPONSE_LOG"/*.jsonl | wc -l) tests)"
 else

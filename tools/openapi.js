@@ -184,7 +184,7 @@ const schemas = {
 		scopes: { type: 'array', items: { type: 'string' } },
 		created_at: TS, expires_at: TS,
 		iat: int(0), exp: int(0),
-		token: { type: 'string', description: 'shown once, at creation' },
+		token: { type: ['string', 'null'], description: 'shown once, at creation; null in an Idempotency-Key replay of it' },
 	}, ['id', 'agent_id', 'status', 'scopes', 'created_at', 'expires_at']),
 	Introspection: obj({
 		active: { type: 'boolean' },
@@ -300,7 +300,7 @@ const schemas = {
 		scopes: { type: 'array', items: { type: 'string' } },
 		created_at: TS, expires_at: TSN, last_used_at: TSN, revoked_at: TSN,
 		created_by: { type: 'string' },
-		key: { type: 'string', description: 'the secret: only in the 201 of its creation, never in a replay' },
+		key: { type: ['string', 'null'], description: 'the secret: only in the 201 of its creation; null in an Idempotency-Key replay of it' },
 		effective_scopes: { type: 'array', items: { type: 'string', enum: SCOPES }, description: '/self only: "*" spelled out' },
 		emergency_warning: ref('EmergencyWarning'),
 	}, ['id', 'name', 'prefix', 'scopes', 'created_at'], {
@@ -350,7 +350,7 @@ const schemas = {
 		enabled: { type: 'boolean' },
 		created_at: TS, updated_at: TS,
 		failing_since: TSN,
-		secret: { type: 'string', pattern: '^whsec_', description: 'only in the answer that made it' },
+		secret: { type: ['string', 'null'], pattern: '^whsec_', description: 'only in the answer that made it; null in an Idempotency-Key replay of it' },
 		emergency_warning: ref('EmergencyWarning'),
 	}, ['id', 'url', 'events', 'enabled', 'created_at', 'updated_at']),
 	Delivery: obj({
