@@ -489,7 +489,7 @@ const agentPath = { $ref: '#/components/parameters/AgentId' };
 const idPath = (name, description) => ({ name, in: 'path', required: true, description, schema: { type: 'string', minLength: 1 } });
 const q = (name, schema, description) => ({ name, in: 'query', required: false, description, schema });
 
-const FAIL_CLOSED = `**Fail closed.** An SDK acts only on a \`200\` whose body is JSON with \`is_killed: false\`. Everything else means *do not act*: \`is_killed: true\`; a timeout or connection error; \`401\`, \`403\`, \`429\` or any \`5xx\` (a \`503\` \`emergency_shutdown\` is a halt of the whole organization, \`gate_unavailable\` an unreadable gate); a body that is not JSON or lacks \`is_killed\`; any other status.
+const FAIL_CLOSED = `**Fail closed.** An SDK acts only on a \`200\` whose body is JSON with \`is_killed: false\`. Everything else means *do not act*: \`is_killed: true\`; a timeout or connection error; \`401\`, \`403\`, \`429\` or any \`5xx\` (a \`503\` \`emergency_shutdown\` is a halt covering the caller, \`gate_unavailable\` an unreadable gate); a body that is not JSON or lacks \`is_killed\`; any other status.
 
 **Timeout and retry.** Call check before every guarded action with a total timeout of 2 s (connect included). On a timeout, a connection error, a \`429\` or a \`503\`, the action is not taken; the SDK may retry the check up to 2 times with jittered backoff (200 ms, then 400 ms; honour \`Retry-After\` when it is longer), and still refuses the action if no retry gives a \`200\` with \`is_killed: false\`. Never cache a "not killed" answer: a kill is visible to every check that starts after the kill's response. A \`401\` or \`403\` is not retried: fix the key.
 
