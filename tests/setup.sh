@@ -15,6 +15,12 @@
 #   read_cases FILE FUNC      FUNC COLUMN... once per row of a table of
 #                             cases (tests/cases/*.txt)
 #
+# When ANDON_RESPONSE_LOG names a directory, api() appends one JSON line per
+# response to $ANDON_RESPONSE_LOG/$TEST_NAME.jsonl (test, server, method,
+# path as called, status, content_type, body) for tests/openapi-validate.js;
+# ./dev test sets it, and t0950 validates every record against
+# www/openapi.json at the end of the run.
+#
 # After start_server: PORT, BASE, DATA, TENANT, ADMIN_KEY (scopes
 # "*,platform:admin"), TENANT_B and KEY_B (a second tenant, scopes "*"), CTL
 # (andonctl with -c and -d set).  CONF_OVERRIDES ("key=value" words) changes
@@ -30,6 +36,12 @@ TEST_NAME=$(basename "$0" .sh)
 
 PASSED=0
 FAILED=0
+RESPONSE_LOG=
+if [ -n "${ANDON_RESPONSE_LOG:-}" ]; then
+	mkdir -p "$ANDON_RESPONSE_LOG" || exit 99
+	RESPONSE_LOG=$ANDON_RESPONSE_LOG/$TEST_NAME.jsonl
+	: >"$RESPONSE_LOG" || exit 99
+fi
 SERVER=
 SERVER_PID_FILE=
 DATA=
@@ -305,6 +317,23 @@ api() {
 	STATUS=$(curl "${args[@]}" "$@" "$BASE$path")
 	BODY=$(cat "$DATA/.body" 2>/dev/null)
 	HEADERS=$(tr -d '\r' <"$DATA/.headers" 2>/dev/null)
+	if [ -n "$RESPONSE_LOG" ]; then log_response "$method" "$path"; fi
+}
+
+# One record of the last response for the OpenAPI validator.  The content
+# type is the final response's (curl -D keeps every header block).
+log_response() {
+	local type
+	type=$(awk 'tolower($0) ~ /^http\// { t = "" }
+		tolower($0) ~ /^content-type:/ { sub(/^[^:]*: */, ""); t = $0 }
+		END { print t }' <<<"$HEADERS")
+	jq -cn --arg test "$TEST_NAME" --arg server "$SERVER" --arg method "$1" \
+		--arg path "$2" --arg status "${STATUS:-0}" --arg type "$type" \
+		--rawfile body "$DATA/.body" \
+		'{test: $test, server: $server, method: $method, path: $path,
+		  status: ($status | tonumber? // 0), content_type: $type, body: $body}' \
+		>>"$RESPONSE_LOG" 2>/dev/null ||
+		printf 'setup: could not log %s %s\n' "$1" "$2" >&2
 }
 
 # case_text TEXT: a column of a case table as it is sent.  "<empty>" is
