@@ -622,6 +622,9 @@ cmd_init(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	/* the one command that makes the data directory (not its parents) */
+	if (mkdir(conf.data_dir, 0770) != 0 && errno != EEXIST)
+		return fail("cannot create the data directory %s", conf.data_dir);
 	if ((rc = create_pepper()) == 0 && (rc = open_store()) == 0 &&
 	    (rc = store_run(init_txn, NULL)) != 0)
 		rc = fail("init failed: %s", db_strerror(rc));
@@ -839,15 +842,16 @@ command_usage(FILE *f, const struct command *cmd)
 static void
 usage(FILE *f)
 {
-	fputs("usage: andonctl [-c conf] [-d data_dir] command [arguments]\n"
+	fputs("usage: andonctl [-c|--conf conf] [-d|--data data_dir] command [arguments]\n"
 	    "       andonctl command --help\n"
 	    "\n"
 	    "commands:\n", f);
 	for (size_t i = 0; i < COMMAND_COUNT; i++)
 		command_usage(f, &commands[i]);
 	fputs("\n"
-	    "The conf defaults to $ANDON_CONF or conf/andon.conf; the data directory to\n"
-	    "$ANDON_DATA or the conf's data_dir.\n", f);
+	    "The conf defaults to $ANDON_CONF or " ANDON_CONF_PATH "; the data directory\n"
+	    "to $ANDON_DATA or the conf's data_dir (" ANDON_DATA_DIR " if unset), an\n"
+	    "absolute path that must exist (init creates it).\n", f);
 }
 
 static const struct command *
@@ -869,6 +873,8 @@ int
 main(int argc, char **argv)
 {
 	static const struct option options[] = {
+		{ "conf", required_argument, NULL, 'c' },
+		{ "data", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -906,8 +912,8 @@ main(int argc, char **argv)
 		return fail("%s", "libsodium failed to initialise");
 	if (conf_load(&conf, conf_path, err, sizeof(err)) != 0)
 		return fail("%s", err);
-	if (data_dir)
-		snprintf(conf.data_dir, sizeof(conf.data_dir), "%s", data_dir);
+	if (data_dir && conf_set_data_dir(&conf, data_dir, err, sizeof(err)) != 0)
+		return fail("-d: %s", err);
 	rc = cmd->run(argc, argv);
 	store_close();
 	return rc;

@@ -12,8 +12,8 @@
 
 #include "conf.h"
 
-enum conf_kind { CONF_UINT, CONF_SIZE, CONF_BOOL, CONF_PATH, CONF_IDENT,
-	CONF_FACILITY };
+enum conf_kind { CONF_UINT, CONF_SIZE, CONF_BOOL, CONF_PATH, CONF_DIR,
+	CONF_IDENT, CONF_FACILITY };
 
 struct conf_key {
 	const char *name;
@@ -25,7 +25,7 @@ struct conf_key {
 #define UINT_KEY(n, lo, hi) { #n, CONF_UINT, offsetof(struct conf, n), lo, hi }
 
 static const struct conf_key conf_keys[] = {
-	{ "data_dir", CONF_PATH, offsetof(struct conf, data_dir), 0, 0 },
+	{ "data_dir", CONF_DIR, offsetof(struct conf, data_dir), 0, 0 },
 	{ "max_body", CONF_SIZE, offsetof(struct conf, max_body), 1024, 16u << 20 },
 	UINT_KEY(argon2_t_cost, 1, 100),
 	UINT_KEY(argon2_m_cost_kib, 8, 4u << 20),
@@ -59,7 +59,7 @@ void
 conf_defaults(struct conf *c)
 {
 	memset(c, 0, sizeof(*c));
-	snprintf(c->data_dir, sizeof(c->data_dir), "./var");
+	snprintf(c->data_dir, sizeof(c->data_dir), "%s", ANDON_DATA_DIR);
 	c->max_body = 64 * 1024;
 	c->argon2_t_cost = 2;
 	c->argon2_m_cost_kib = 19456;
@@ -100,12 +100,28 @@ conf_facility(const char *name)
 	return -1;
 }
 
+int
+conf_set_data_dir(struct conf *c, const char *dir, char *err, size_t errlen)
+{
+	if (dir[0] != '/') {
+		snprintf(err, errlen, "the data directory must be an absolute path, "
+		    "not \"%.200s\"", dir);
+		return -1;
+	}
+	if (strlen(dir) >= sizeof(c->data_dir)) {
+		snprintf(err, errlen, "the data directory path is too long");
+		return -1;
+	}
+	snprintf(c->data_dir, sizeof(c->data_dir), "%s", dir);
+	return 0;
+}
+
 const char *
 conf_default_path(void)
 {
 	const char *env = getenv("ANDON_CONF");
 
-	return env && *env ? env : "conf/andon.conf";
+	return env && *env ? env : ANDON_CONF_PATH;
 }
 
 static char *
@@ -131,6 +147,15 @@ set_value(struct conf *c, const struct conf_key *k, const char *value,
 	char *end;
 
 	switch (k->kind) {
+	case CONF_DIR: {
+		char why[256];
+
+		if (conf_set_data_dir(c, value, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "line %u: %s: %s", lineno, k->name, why);
+			return -1;
+		}
+		return 0;
+	}
 	case CONF_PATH:
 		if (strlen(value) >= PATH_MAX) {
 			snprintf(err, errlen, "line %u: %s is too long", lineno, k->name);
@@ -245,8 +270,14 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 		}
 	}
 	fclose(f);
-	if ((env = getenv("ANDON_DATA")) != NULL && *env)
-		snprintf(c->data_dir, sizeof(c->data_dir), "%s", env);
+	if ((env = getenv("ANDON_DATA")) != NULL && *env) {
+		char why[256];
+
+		if (conf_set_data_dir(c, env, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "ANDON_DATA: %s", why);
+			return -1;
+		}
+	}
 	if (c->rate_limit_burst < 1)
 		c->rate_limit_burst = 1;
 	if (c->key_pepper_file[0] == '\0')

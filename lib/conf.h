@@ -7,6 +7,14 @@
 
 #define CONF_IDENT_MAX 48                 /* RFC 5424 APP-NAME */
 
+/* Set by the build (Makefile.am) from configure's directories. */
+#ifndef ANDON_CONF_PATH
+#define ANDON_CONF_PATH "/etc/andon/andon.conf"
+#endif
+#ifndef ANDON_DATA_DIR
+#define ANDON_DATA_DIR "/var/lib/andon"
+#endif
+
 struct conf {
 	char data_dir[PATH_MAX];
 	size_t max_body;
@@ -46,7 +54,11 @@ void conf_defaults(struct conf *c);
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
 /* The syslog facility's code for a name ("local0", "daemon"...), or -1. */
 int conf_facility(const char *name);
-/* The conf path: $ANDON_CONF, else "conf/andon.conf". */
+/* Sets data_dir; an absolute path only, so that no program ever makes a
+ * database in whatever directory it was started from. */
+int conf_set_data_dir(struct conf *c, const char *dir, char *err, size_t errlen);
+/* The conf path: $ANDON_CONF, else the installed one, ANDON_CONF_PATH
+ * ($(sysconfdir)/andon/andon.conf, set by the build). */
 const char *conf_default_path(void);
 
 #endif

@@ -349,13 +349,25 @@ int
 store_open(const char *data_dir, unsigned cache_mb, char *err, size_t errlen)
 {
 	char path[PATH_MAX], gen_err[PATH_MAX + 64];
+	struct stat st;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/db", data_dir) >= sizeof(path)) {
 		snprintf(err, errlen, "data directory path is too long");
 		return -1;
 	}
-	if (mkdir(data_dir, 0770) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", data_dir, strerror(errno));
+	/* never made here: a wrong path is an error, not a new database */
+	if (stat(data_dir, &st) != 0) {
+		snprintf(err, errlen, "the data directory %s: %s%s", data_dir,
+		    strerror(errno), errno == ENOENT ? " (andonctl init creates it)" : "");
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "the data directory %s is not a directory", data_dir);
+		return -1;
+	}
+	if (access(data_dir, R_OK | W_OK | X_OK) != 0) {
+		snprintf(err, errlen, "cannot use the data directory %s: %s", data_dir,
+		    strerror(errno));
 		return -1;
 	}
 	if (mkdir(path, 0770) != 0 && errno != EEXIST) {

@@ -141,8 +141,9 @@ start_server() {
 	TENANT_B=$(ctl tenant-create tenant-b) || exit 99
 	KEY_B=$(ctl key-create "$TENANT_B" admin-b '*' 2>/dev/null) || exit 99
 
+	# as root, both servers run the application as www-data, never root
 	user=$(id -un)
-	case $kind in apache*) is_root && user=www-data ;; esac
+	is_root && user=www-data
 	is_root && chown -R "$user:" "$DATA"
 	launch_server
 }
@@ -151,7 +152,14 @@ start_server() {
 launch_server() {
 	local i
 	export ANDON_PORT=$PORT ANDON_CGI_DIR=$CGI_DIR ANDON_WWW_DIR=$TOP/www
-	export ANDON_DATA=$DATA ANDON_CONF=$DATA/andon.conf
+	export ANDON_DATA=$DATA ANDON_CONF=$DATA/andon.conf ANDON_CONF_DIR=$TOP/conf
+	# the user the server runs the application as when started as root;
+	# not root, the servers ignore it, but it must still parse ("#uid")
+	if is_root; then
+		export ANDON_USER=www-data
+	else
+		export ANDON_USER="#$(id -u)"
+	fi
 	server_sanitizer_env
 	case $SERVER in
 	lighttpd)
@@ -164,11 +172,6 @@ launch_server() {
 		;;
 	apache | apache-cgi | apache-fcgid)
 		SERVER_PID_FILE=$DATA/run/apache2.pid
-		if is_root; then
-			export ANDON_USER=www-data
-		else
-			export ANDON_USER="#$(id -u)"
-		fi
 		local -a defines=(-D ANDON_SANITIZE)
 		if [ "$SERVER" = apache-cgi ]; then
 			defines+=(-D ANDON_CGI)

@@ -24,7 +24,7 @@ backup_restore() {
 	check "a second restore over a database is refused" bash -c '! "$@" 2>/dev/null' _ \
 		"$ANDONCTL" -c "$new/andon.conf" -d "$new" restore "$old/backup"
 	user=$(id -un)
-	case $SERVER in apache*) is_root && user=www-data ;; esac
+	is_root && user=www-data
 	is_root && chown -R "$user:" "$new"
 	DATA=$new
 	rm -rf "$old"

@@ -1,5 +1,8 @@
 /* test_conf.c - unit tests of lib/conf.c (Check). */
+#include <sys/stat.h>
+
 #include "conf.h"
+#include "store.h"
 #include "unit.h"
 
 static int
@@ -24,7 +27,8 @@ START_TEST(conf_defaults_are_documented)
 
 	memset(&c, 0xa5, sizeof(c));
 	conf_defaults(&c);
-	ck_assert_str_eq(c.data_dir, "./var");
+	ck_assert_str_eq(c.data_dir, ANDON_DATA_DIR);
+	ck_assert_int_eq(c.data_dir[0], '/');
 	ck_assert_uint_eq(c.max_body, 65536);
 	ck_assert_uint_eq(c.argon2_t_cost, 2);
 	ck_assert_uint_eq(c.argon2_m_cost_kib, 19456);
@@ -104,7 +108,17 @@ START_TEST(conf_file)
 	setenv("ANDON_CONF", "/etc/andon/andon.conf", 1);
 	ck_assert_str_eq(conf_default_path(), "/etc/andon/andon.conf");
 	unsetenv("ANDON_CONF");
-	ck_assert_str_eq(conf_default_path(), "conf/andon.conf");
+	ck_assert_str_eq(conf_default_path(), ANDON_CONF_PATH);
+	ck_assert_int_eq(ANDON_CONF_PATH[0], '/');
+
+	/* a relative data directory would land wherever a program started */
+	ck_assert_int_ne(load_conf_text("data_dir = ./var\n", &c, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "line 1: data_dir: the data directory must be an "
+	    "absolute path") != NULL, "%s", err);
+	setenv("ANDON_DATA", "var", 1);
+	ck_assert_int_ne(load_conf_text("max_body = 65536\n", &c, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "ANDON_DATA: ") != NULL, "%s", err);
+	unsetenv("ANDON_DATA");
 }
 END_TEST
 
@@ -157,5 +171,29 @@ START_TEST(conf_refuses_bad_lines)
 }
 END_TEST
 
+/* A missing data directory is an error that names it; nothing is made. */
+START_TEST(store_never_makes_the_data_dir)
+{
+	char dir[] = "/tmp/andon-unit.XXXXXX", missing[64], file[64], err[512];
+	struct stat st;
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(missing, sizeof(missing), "%s/missing", dir);
+	ck_assert_int_ne(store_open(missing, 8, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, missing) && strstr(err, "No such file or directory") &&
+	    strstr(err, "andonctl init creates it"), "%s", err);
+	ck_assert_int_ne(stat(missing, &st), 0);
+
+	snprintf(file, sizeof(file), "%s/file", dir);
+	ck_assert_int_ge(fd = open(file, O_CREAT | O_WRONLY, 0600), 0);
+	close(fd);
+	ck_assert_int_ne(store_open(file, 8, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "is not a directory") != NULL, "%s", err);
+	unlink(file);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 UNIT_MAIN("conf", 0, conf_defaults_are_documented, conf_file,
-    conf_refuses_bad_lines)
+    conf_refuses_bad_lines, store_never_makes_the_data_dir)
