@@ -1,4 +1,5 @@
 /* test_conf.c - unit tests of lib/conf.c (Check). */
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "conf.h"
