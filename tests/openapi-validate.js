@@ -135,6 +135,21 @@ const SERVER_PAGE_STATUSES = [400, 404, 405, 411, 413, 414, 431, 500, 502, 503];
 const strict = process.argv.includes('--strict');
 const isServerPage = (rec) => !strict && SERVER_PAGE_STATUSES.includes(rec.status) &&
 	/^text\/html\b/i.test(rec.content_type || '') && isApi(rec.path.split('?')[0]);
+// The web server's own errors as the confs now write them (conf/errors):
+// problem+json with a status and code the document lists in
+// x-server-errors; any operation may meet one.
+const serverErrors = doc['x-server-errors'] || [];
+function isServerError(rec) {
+	let body;
+	if (!/^application\/problem\+json\b/i.test(rec.content_type || ''))
+		return false;
+	try {
+		body = JSON.parse(rec.body);
+	} catch (e) {
+		return false;
+	}
+	return serverErrors.some((e) => e.status === rec.status && body && e.code === body.code);
+}
 
 // Returns [where, error or null], or null for a record outside the API.
 function check(rec) {
@@ -165,7 +180,8 @@ function check(rec) {
 		return [where, checkResponse(rec, problemResponse)];
 	}
 	const s = String(rec.status);
-	const response = op.responses[s] || op.responses[s[0] + 'XX'] || op.responses.default;
+	const response = op.responses[s] || op.responses[s[0] + 'XX'] || op.responses.default ||
+		(isServerError(rec) ? problemResponse : null);
 	if (!response)
 		return [where, `status ${rec.status} is not a documented response of ${rec.method} ${t.template}`];
 	return [where, checkResponse(rec, response)];

@@ -142,6 +142,64 @@ filter_rule() {
 	check_json '.count' "$((before + 1))" "nothing else was stored"
 }
 
+# Defect 1: every error a client can receive on the API's paths is
+# application/problem+json with a detail, the web server's own included.
+# lighttpd 1.4 refuses a bodiless POST with 411 before anything of ours
+# runs: it is a problem whose detail says what to send instead.
+problem_is() {	# problem_is STATUS WHAT: the last answer, as a problem
+	local type
+	type=$(sed -n 's/^[Cc]ontent-[Tt]ype: *//p' <<<"$HEADERS" | tr -d '\r' | tail -1)
+	if [ "$STATUS" = "$1" ] && [ "$type" = application/problem+json ] &&
+		jq -e --argjson s "$1" '.status == $s and (.detail | length > 0) and (.code | length > 0)' \
+			<<<"$BODY" >/dev/null 2>&1; then
+		ok "$2: $1 problem+json with a detail"
+	else
+		fail "$2: $1 problem+json with a detail (got $STATUS, $type: ${BODY:0:120})"
+	fi
+}
+
+server_errors() {
+	local big
+	api POST /v1/emergency-shutdown '{"severity":1,"reason":"bodiless resolve"}'
+	local sid
+	sid=$(jq -r .shutdown_id <<<"$BODY")
+	api POST "/v1/emergency-shutdown/$sid/resolve"
+	if [ "$SERVER" = lighttpd ]; then
+		problem_is 411 "a bodiless POST under lighttpd"
+		check_json '.detail | test("Content-Length: 0")' true "and it says what to send"
+		api POST "/v1/emergency-shutdown/$sid/resolve" -H 'Content-Length: 0'
+	fi
+	check_status 200 "a resolve without a body (or with Content-Length: 0)"
+	api GET /v1/no-such-family
+	problem_is 404 "an unknown path under /v1/"
+	api GET /api/nothing/here
+	problem_is 404 "an unknown path under /api/"
+	api POST /v1/no-such-family '{}'
+	problem_is 404 "a POST to an unknown path"
+	big=$(head -c 20000 /dev/zero | tr '\0' a)
+	api GET "/v1/agents?x=$big"
+	case $STATUS in
+	414 | 431) problem_is "$STATUS" "a request line of 20 KB" ;;
+	*) fail "a request line of 20 KB: 414 or 431 (got $STATUS)" ;;
+	esac
+	head -c 100000 /dev/zero | tr '\0' a >"$DATA/big.body"
+	api POST /api/v1/kill-switch/kill --data-binary @"$DATA/big.body" -H 'Content-Type: application/json'
+	problem_is 413 "a body of 100 KB"
+	if [ "$SERVER" = lighttpd ]; then
+		# over server.max-request-size: lighttpd's own 413
+		head -c 2000000 /dev/zero | tr '\0' a >"$DATA/big.body"
+		api POST /api/v1/kill-switch/kill --data-binary @"$DATA/big.body" -H 'Content-Type: application/json'
+		problem_is 413 "a body of 2 MB"
+	fi
+	if [ "$SERVER" = apache ]; then
+		"$TOP/tools/fcgi-pool" stop "$DATA"
+		api GET '/api/v1/kill-switch/check?target_type=agent&target_id=x'
+		problem_is 503 "an executable that is down (Apache)"
+		"$TOP/tools/fcgi-pool" start "$CGI_DIR" "$DATA" 2>>"$DATA/log/pool.err"
+	fi
+}
+
+for_each_server server_errors
 for_each_server filter_rule
 for_each_server shortest_reals
 for_each_server first_seen_order

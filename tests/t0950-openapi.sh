@@ -80,7 +80,10 @@ fi
 emitted=$(grep -hE -A1 '(response_error|problem_set|fail|bad)\(' "$TOP"/lib/*.c "$TOP"/cgi-bin/*.c |
 	grep -v problem_field |
 	grep -oE '([0-9]{3},|\?|:|[(, ][fp],) *"[a-z]+(_[a-z0-9]+)*"' |
-	grep -oE '"[a-z_0-9]+"' | tr -d '"' | sort -u)
+	grep -oE '"[a-z_0-9]+"' | tr -d '"'
+	# and the web servers' own error pages (conf/errors, issue 16 defect 1)
+	jq -r .code "$TOP"/conf/errors/*.html)
+emitted=$(sort -u <<<"$emitted")
 documented=$(jq -r '.components.schemas.Problem.properties.code.enum[]' "$DOC" | sort -u)
 if [ -n "$emitted" ] && [ "$emitted" = "$documented" ]; then
 	ok "the document's problem codes are those lib/ and cgi-bin/ emit ($(wc -l <<<"$emitted"))"

@@ -113,7 +113,13 @@ const CODES = {
 	503: ['emergency_shutdown', 'gate_unavailable', 'key_verification_busy',
 		'secrets_unavailable', 'unhealthy', 'internal'],
 };
-const ALL_CODES = [...new Set(Object.values(CODES).flat())].sort();
+// The web servers' own error pages on the API's paths (conf/errors/NNN.html,
+// each a problem+json document: issue 16 defect 1): any route may meet one.
+const SERVER_ERRORS = require('fs').readdirSync(require('path').join(__dirname, '..', 'conf', 'errors'))
+	.filter((f) => /^\d{3}\.html$/.test(f)).sort()
+	.map((f) => JSON.parse(require('fs').readFileSync(require('path').join(__dirname, '..', 'conf', 'errors', f), 'utf8')));
+const SERVER_CODES = [...new Set(SERVER_ERRORS.map((e) => e.code))].sort();
+const ALL_CODES = [...new Set(Object.values(CODES).flat().concat(SERVER_CODES))].sort();
 
 const schemas = {
 	Problem: obj({
@@ -853,8 +859,11 @@ Conventions: JSON in and out (UTF-8). Errors are application/problem+json with d
 
 Emergency shutdowns (severity 4-5) answer 503 problem emergency_shutdown with Retry-After on every governance call of the tenants they cover, except /v1/emergency-shutdown*, /healthz, audit reads and the calls that only reduce privilege (kills, suspends, revocations). Severity 3 adds the X-Emergency-Warning header and an emergency_warning member to JSON bodies.
 
+The web server's own errors on these paths (an unknown path, a bodiless POST under lighttpd 1.4, a URI, headers or body too large, an executable that is down) are problem+json too, with these statuses and codes: ${SERVER_ERRORS.map((e) => `${e.status} ${e.code}`).join(', ')}; any operation may meet one (x-server-errors).
+
 ${FAIL_CLOSED}`,
 	},
+	'x-server-errors': SERVER_ERRORS.map((e) => ({ status: e.status, code: e.code })),
 	servers: [{ url: '/', description: 'the instance serving this document' }],
 	security: [{ ApiKey: [] }, { Bearer: [] }, { TorkApiKey: [] }],
 	tags: [
