@@ -26,18 +26,18 @@
 #include "fuzz.h"
 #include "idempotency.h"
 
-#define MAX_PARAMS 64
-#define MAX_BODY (64 * 1024)
+#define FUZZ_MAX_PARAMS 64
+#define FUZZ_MAX_BODY (64 * 1024)
 
-struct input {
+struct fuzz_input {
 	const uint8_t *body;
 	size_t left;
 };
 
 static long
-read_body(void *ctx, char *buf, size_t len)
+fuzz_read_body(void *ctx, char *buf, size_t len)
 {
-	struct input *in = ctx;
+	struct fuzz_input *in = ctx;
 	size_t n = len < in->left ? len : in->left;
 
 	memcpy(buf, in->body, n);
@@ -47,7 +47,7 @@ read_body(void *ctx, char *buf, size_t len)
 }
 
 static void
-refused_well(const struct problem *p)
+fuzz_refused_well(const struct problem *p)
 {
 	if (getenv("FUZZ_VERBOSE"))         /* to see why seeds are refused */
 		fprintf(stderr, "refused: %d %s: %s\n", p->status,
@@ -58,7 +58,7 @@ refused_well(const struct problem *p)
 }
 
 static void
-check_body(const struct route *route, const struct request *r)
+fuzz_check_body(const struct route *route, const struct request *r)
 {
 	struct problem p;
 	json_t *body;
@@ -66,13 +66,13 @@ check_body(const struct route *route, const struct request *r)
 
 	memset(&p, 0, sizeof(p));
 	if ((body = parse_json_body(r->body, r->body_len, &p)) == NULL) {
-		refused_well(&p);
+		fuzz_refused_well(&p);
 		return;
 	}
 	FUZZ_ASSERT(json_is_object(body));
 	first = validate_body(body, route->body, &p);
 	if (first != 0)
-		refused_well(&p);
+		fuzz_refused_well(&p);
 	else {
 		struct problem again;
 
@@ -84,7 +84,7 @@ check_body(const struct route *route, const struct request *r)
 }
 
 static void
-check_query(const struct request *r)
+fuzz_check_query(const struct request *r)
 {
 	static const char *const names[] = { "limit", "skip", "type", "target_type",
 	    "target_id", "agent_id", "since", "until", "after_seq", "status", NULL };
@@ -101,14 +101,14 @@ check_query(const struct request *r)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *text = malloc(size + 1), *envp[MAX_PARAMS + 1], *line;
+	char *text = malloc(size + 1), *envp[FUZZ_MAX_PARAMS + 1], *line;
 	const char *params[REQUEST_MAX_PARAMS];
 	char parambuf[REQUEST_PATH_MAX];
 	const struct route *route;
 	struct request r;
 	struct request_io io;
 	struct problem p;
-	struct input in;
+	struct fuzz_input in;
 	size_t count = 0, used = 0;
 
 	FUZZ_CANARY(data, size);
@@ -117,7 +117,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	/* the parameters, up to an empty line; the rest is the body */
-	for (line = text; count < MAX_PARAMS && used < size; ) {
+	for (line = text; count < FUZZ_MAX_PARAMS && used < size; ) {
 		char *nl = memchr(line, '\n', size - used);
 
 		if (nl == NULL || nl == line) {
@@ -135,24 +135,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&r, 0, sizeof(r));
 	memset(&p, 0, sizeof(p));
 	io.ctx = &in;
-	io.read = read_body;
+	io.read = fuzz_read_body;
 	io.envp = envp;
 	if (request_parse(&r, &io, &p) != 0) {
-		refused_well(&p);
+		fuzz_refused_well(&p);
 		goto out;
 	}
 	FUZZ_ASSERT(memchr(r.path, '\0', sizeof(r.path)) != NULL);
 	if (r.idempotency_key && idem_key_valid(r.idempotency_key))
 		FUZZ_ASSERT(strlen(r.idempotency_key) <= 255);
-	check_query(&r);
-	if (request_read_body(&r, MAX_BODY, &p) != 0) {
-		refused_well(&p);
+	fuzz_check_query(&r);
+	if (request_read_body(&r, FUZZ_MAX_BODY, &p) != 0) {
+		fuzz_refused_well(&p);
 		goto out;
 	}
 	if (r.method != NULL && router_find(routes, sizeof(routes) / sizeof(routes[0]),
 	    r.method, r.path, &route, params, REQUEST_MAX_PARAMS, parambuf,
 	    sizeof(parambuf)) == ROUTE_FOUND && route->body != NULL)
-		check_body(route, &r);
+		fuzz_check_body(route, &r);
 out:
 	request_free(&r);
 	free(text);
