@@ -206,7 +206,7 @@ outbox_fan_out(unsigned max_events, unsigned *fanned)
 		}
 		json_array_append_new(j.events, event);
 	}
-	rc = json_array_size(j.events) > 0 ? store_run(fan_out_txn, &j) : 0;
+	rc = json_array_size(j.events) > 0 ? store_run_lazy(fan_out_txn, &j) : 0;
 	if (rc == 0)
 		*fanned = (unsigned)json_array_size(j.events);
 	json_decref(j.events);
@@ -505,7 +505,7 @@ outbox_claim(const char *webhook_id, uint64_t seq, const char *owner,
              int64_t lease_ms, struct outbox_claim *c, int64_t *due_ms)
 {
 	struct claim_job j = { webhook_id, seq, owner, lease_ms, c, 0, 0 };
-	int rc = store_run(claim_txn, &j);
+	int rc = store_run_lazy(claim_txn, &j);
 
 	*due_ms = j.due_ms;
 	if (rc != 0 && rc != STORE_ROLLBACK)
@@ -606,7 +606,7 @@ outbox_finish(const struct outbox_claim *c, int status, const char *error,
 {
 	struct finish_job j = { c, status, error, duration_ms, scale_ppm,
 	    health, arg, NULL };
-	int rc = store_run(finish_txn, &j);
+	int rc = store_run_lazy(finish_txn, &j);
 
 	return rc == STORE_ROLLBACK ? 0 : rc;
 }
@@ -621,6 +621,6 @@ outbox_drop(const char *webhook_id, uint64_t seq, const char *why)
 	memset(&c, 0, sizeof(c));
 	snprintf(c.webhook_id, sizeof(c.webhook_id), "%s", webhook_id);
 	c.seq = seq;
-	rc = store_run(finish_txn, &j);
+	rc = store_run_lazy(finish_txn, &j);
 	return rc == STORE_ROLLBACK ? 0 : rc;
 }

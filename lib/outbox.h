@@ -19,6 +19,11 @@
  * order.  A delivery's id is "dlv_" + its seq in 16 hex digits (unique
  * within its webhook).
  *
+ * The fan-out, the leases and the attempt records commit without waiting
+ * for the disk (store_run_lazy): a crash can only make them happen again
+ * (a delivery sent twice), never lose an event, and a kill does not share
+ * the disk's flushes with the notifier's bookkeeping.
+ *
  * Attempts are leased: the notifier that takes one writes its lease (owner
  * and expiry) in a transaction first, so two notifiers never send the same
  * attempt at once; a notifier that dies leaves a lease that expires, and

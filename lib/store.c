@@ -572,8 +572,8 @@ recover_from(int rc)
 		store_reopen();
 }
 
-int
-store_run(int (*fn)(DB_TXN *txn, void *arg), void *arg)
+static int
+run(int (*fn)(DB_TXN *txn, void *arg), void *arg, int durable)
 {
 	int rc = 0;
 
@@ -590,7 +590,7 @@ store_run(int (*fn)(DB_TXN *txn, void *arg), void *arg)
 		}
 		rc = fn(txn, arg);
 		if (rc == 0) {
-			rc = store_commit(txn);
+			rc = durable ? store_commit(txn) : txn->commit(txn, DB_TXN_NOSYNC);
 		} else {
 			store_abort(txn);
 			if (rc == STORE_ROLLBACK)
@@ -601,6 +601,18 @@ store_run(int (*fn)(DB_TXN *txn, void *arg), void *arg)
 		recover_from(rc);
 	}
 	return rc;
+}
+
+int
+store_run(int (*fn)(DB_TXN *txn, void *arg), void *arg)
+{
+	return run(fn, arg, 1);
+}
+
+int
+store_run_lazy(int (*fn)(DB_TXN *txn, void *arg), void *arg)
+{
+	return run(fn, arg, 0);
 }
 
 int

@@ -101,6 +101,12 @@ int store_retryable(int rc);
  * timeout or a recovered environment.  fn returns 0 to commit,
  * STORE_ROLLBACK to abort quietly, or a Berkeley DB error. */
 int store_run(int (*fn)(DB_TXN *txn, void *arg), void *arg);
+/* The same, but the commit does not wait for the disk: for work nobody is
+ * told is done and that is simply done again if a crash loses it (the
+ * notifier's fan-out, leases and attempt records: delivery is at least
+ * once).  The next durable commit of any process flushes it too, and the
+ * log keeps its order, so a lost one never hides a later durable one. */
+int store_run_lazy(int (*fn)(DB_TXN *txn, void *arg), void *arg);
 
 /* Gets return 0, DB_NOTFOUND or another DB error; values are malloc'd. */
 int store_get(DB_TXN *txn, enum store_table t, const void *key, size_t klen,
