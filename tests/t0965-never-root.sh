@@ -45,14 +45,15 @@ never_root() {
 	fi
 
 	# what the tests run is what ships
-	if grep -qx 'include env.ANDON_CONF_DIR + "/lighttpd/andon.conf"' "$TOP/conf/lighttpd.conf" &&
-		grep -qx 'include "/usr/share/andon/lighttpd/andon.conf"' "$TOP/conf/lighttpd/15-andon.conf" &&
+	if grep -qx 'var.andon_lighttpd = env.ANDON_CONF_DIR + "/lighttpd"' "$TOP/conf/lighttpd.conf" &&
+		grep -qx 'var.andon_lighttpd = "/usr/share/andon/lighttpd"' "$TOP/conf/lighttpd/15-andon.conf" &&
+		[ "$(grep -cx 'include var.andon_lighttpd + "/andon.conf"' "$TOP/conf/lighttpd.conf" "$TOP/conf/lighttpd/15-andon.conf" | grep -c ':1$')" = 2 ] &&
 		grep -qx 'Include "${ANDON_CONF_DIR}/apache/andon.conf"' "$TOP/conf/apache.conf"; then
 		ok "the standalone confs include the shipped snippets"
 	else
 		fail "a standalone conf does not include its snippet"
 	fi
-	if ! grep -Eq '(^|[^a-z])env\.' "$TOP/conf/lighttpd/andon.conf" "$TOP/conf/lighttpd/15-andon.conf" &&
+	if ! grep -Eq '(^|[^a-z])env\.' "$TOP/conf/lighttpd/andon.conf" "$TOP/conf/lighttpd/andon-family.conf" "$TOP/conf/lighttpd/15-andon.conf" &&
 		! grep -Eq '\$\{(ANDON_(DATA|CONF|PORT|USER|WWW_DIR|CGI_DIR|CONF_DIR))\}' "$TOP/conf/apache/andon.conf"; then
 		ok "the snippets read no environment variable"
 	else
