@@ -3,11 +3,7 @@
  * vectors (the eight leaves of the Certificate Transparency reference
  * tests) and against a naive MTH computed straight from the definition.
  */
-#include <stdlib.h>
-#include <string.h>
-
-#include <check.h>
-#include <sodium.h>
+#include "unit.h"
 
 #include "merkle.h"
 
@@ -254,29 +250,12 @@ START_TEST(bad_arguments_refused)
 }
 END_TEST
 
-int
-main(void)
-{
-	Suite *s = suite_create("merkle");
-	TCase *tc = tcase_create("rfc9162");
-	SRunner *sr;
-	int failed;
-
-	if (sodium_init() < 0)
-		return 99;
-	tcase_add_test(tc, empty_tree_is_sha256_of_nothing);
-	tcase_add_test(tc, ct_vector_roots);
-	tcase_add_test(tc, ct_vector_inclusion_leaf0_of_8);
-	tcase_add_test(tc, ct_vector_consistency_1_8);
-	tcase_add_test(tc, inclusion_every_leaf_every_size);
-	tcase_add_test(tc, consistency_every_pair);
-	tcase_add_test(tc, root_uses_few_callbacks);
-	tcase_add_test(tc, bad_arguments_refused);
-	tcase_set_timeout(tc, 60);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+UNIT_MAIN("merkle", UNIT_SLOW,
+          empty_tree_is_sha256_of_nothing,
+          ct_vector_roots,
+          ct_vector_inclusion_leaf0_of_8,
+          ct_vector_consistency_1_8,
+          inclusion_every_leaf_every_size,
+          consistency_every_pair,
+          root_uses_few_callbacks,
+          bad_arguments_refused)
