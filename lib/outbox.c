@@ -22,7 +22,7 @@ const unsigned outbox_attempts =
     sizeof(outbox_schedule_ms) / sizeof(outbox_schedule_ms[0]);
 
 #define MAX_KEPT_ATTEMPTS 20
-#define FANOUT_CURSOR "outbox_fanout"  /* T_META: {seq} */
+#define FANOUT_CURSOR "outbox_fanout"  /* T_CURSORS (T_META before): {seq} */
 
 /* webhook id SEP seq (8 bytes BE); its length, or -1. */
 static int
@@ -125,13 +125,22 @@ oldest_from(void *arg, const void *key, size_t klen, const void *val,
 	return 0;
 }
 
+/*
+ * Inside the fan-out's transaction the cursor is read for update (two
+ * fan-outs queue on it); where it is missing, the start is worked out by
+ * reads outside the transaction, which hold no lock on the audit head's
+ * page (T_META): a data directory written before T_CURSORS existed kept
+ * the cursor there.
+ */
 static int
 load_cursor(DB_TXN *txn, uint64_t *seq)
 {
 	json_t *v;
-	int rc = store_get_json(txn, T_META, FANOUT_CURSOR, &v, txn ? DB_RMW : 0);
+	int rc = store_get_json(txn, T_CURSORS, FANOUT_CURSOR, &v, txn ? DB_RMW : 0);
 	struct cursor_start cs;
 
+	if (rc == DB_NOTFOUND)
+		rc = store_get_json(NULL, T_META, FANOUT_CURSOR, &v, 0);
 	if (rc == 0) {
 		*seq = (uint64_t)json_integer_value(json_object_get(v, "seq"));
 		json_decref(v);
@@ -139,8 +148,8 @@ load_cursor(DB_TXN *txn, uint64_t *seq)
 	}
 	if (rc != DB_NOTFOUND)
 		return rc;
-	if ((rc = audit_head(txn, &cs.seq, NULL, 0)) != 0 ||
-	    (rc = store_scan(txn, T_WEBHOOKS, "", 0, 0, oldest_from, &cs)) != 0)
+	if ((rc = audit_head(NULL, &cs.seq, NULL, 0)) != 0 ||
+	    (rc = store_scan(NULL, T_WEBHOOKS, "", 0, 0, oldest_from, &cs)) != 0)
 		return rc;
 	*seq = cs.seq;
 	return 0;
@@ -174,7 +183,7 @@ fan_out_txn(DB_TXN *txn, void *arg)
 	}
 	if ((v = json_pack("{s:I}", "seq", (json_int_t)last)) == NULL)
 		return ENOMEM;
-	rc = store_put_json(txn, T_META, FANOUT_CURSOR, v, 0);
+	rc = store_put_json(txn, T_CURSORS, FANOUT_CURSOR, v, 0);
 	json_decref(v);
 	return rc;
 }

@@ -3,7 +3,7 @@
  * wants it), made by the fan-out after the event is committed, so that an
  * audited write (a kill) costs the same with ten subscriptions as with
  * none.  The fan-out follows the audit log by seq with a cursor
- * (T_META "outbox_fanout") written in the transaction that writes the
+ * (T_CURSORS "outbox_fanout") written in the transaction that writes the
  * deliveries, so every committed event is fanned out exactly once,
  * whoever runs it (the notifier, a deliveries listing) and whenever (a
  * notifier started after a week of events catches up).  A subscription

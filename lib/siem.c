@@ -372,7 +372,9 @@ load_cursor(struct sink *s)
 	int rc;
 
 	cursor_key(s, key, sizeof(key));
-	rc = store_get_json(NULL, T_META, key, &v, 0);
+	rc = store_get_json(NULL, T_CURSORS, key, &v, 0);
+	if (rc == DB_NOTFOUND)        /* kept in T_META before T_CURSORS */
+		rc = store_get_json(NULL, T_META, key, &v, 0);
 	if (rc == DB_NOTFOUND) {
 		s->cursor = s->saved = 0;
 		return 0;
@@ -407,13 +409,14 @@ save_txn(DB_TXN *txn, void *arg)
 		if ((v = json_pack("{s:I, s:s}", "seq", (json_int_t)s->cursor,
 		    "saved_at", now)) == NULL)
 			return ENOMEM;
-		rc = store_put_json(txn, T_META, key, v, 0);
+		rc = store_put_json(txn, T_CURSORS, key, v, 0);
 		json_decref(v);
 	}
 	return rc;
 }
 
-/* Stores the cursors that moved, once what they cover is durable. */
+/* Stores the cursors that moved, once what they cover is durable (a
+ * cursor lost in a crash sends its events again: at least once). */
 static int
 save_cursors(struct sink *sinks, int count)
 {
@@ -436,7 +439,8 @@ save_cursors(struct sink *sinks, int count)
 	}
 	if (!dirty)
 		return 0;
-	if ((rc = store_run(save_txn, &job)) != 0) {
+	/* lazy: a cursor lost in a crash only sends its events again */
+	if ((rc = store_run_lazy(save_txn, &job)) != 0) {
 		log_error("siem: cannot save the cursors: %s", db_strerror(rc));
 		return rc;
 	}

@@ -18,12 +18,13 @@
  *
  * The events are read from the trail (T_AUDIT) in seq order, never from a
  * request's path.  Each sink keeps a cursor, the last seq it handed on, in
- * T_META under "siem.<sink>"; it is saved after the lines up to it were
- * handed on (the file's fdatasync'd), at most every SAVE_MS while busy, so
- * a crash or a SIGKILL sends again what followed the saved cursor: delivery
- * is at least once, in seq order, and nothing is lost.  A sink without a
- * cursor starts at the first event.  A sink that fails (syslog socket
- * absent, disk full) keeps its cursor and is tried again every second.
+ * T_CURSORS under "siem.<sink>" (T_META before); it is saved after the
+ * lines up to it were handed on (the file's fdatasync'd), at most every
+ * SAVE_MS while busy, so a crash or a SIGKILL sends again what followed
+ * the saved cursor: delivery is at least once, in seq order, and nothing
+ * is lost.  A sink without a cursor starts at the first event.  A sink
+ * that fails (syslog socket absent, disk full) keeps its cursor and is
+ * tried again every second.
  * It wakes on GEN_AUDIT (generation.h), bumped by every append.
  *
  * One process per data directory (a lock on DATA/siem.lock).

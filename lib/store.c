@@ -58,6 +58,7 @@ static const char *const table_files[T_COUNT] = {
 	[T_WEBHOOKS] = "webhooks.db",
 	[T_DELIVERIES] = "deliveries.db",
 	[T_OUTBOX] = "outbox.db",
+	[T_CURSORS] = "cursors.db",
 };
 
 /*
@@ -582,7 +583,8 @@ run(int (*fn)(DB_TXN *txn, void *arg), void *arg, int durable)
 
 		if (env == NULL && store_reopen() != 0)
 			return DB_RUNRECOVERY;
-		if ((rc = store_begin_write(&txn)) != 0) {
+		rc = durable ? store_begin_write(&txn) : store_begin(&txn);
+		if (rc != 0) {
 			if (!store_retryable(rc))
 				return rc;
 			recover_from(rc);

@@ -60,6 +60,10 @@ enum store_table {
 	T_WEBHOOKS,       /* tenant SEP webhook id -> subscription (webhook.h) */
 	T_DELIVERIES,     /* webhook id SEP seq (8 bytes BE) -> delivery (outbox.h) */
 	T_OUTBOX,         /* the same key -> "" while the delivery is pending */
+	T_CURSORS,        /* reader name -> {seq}: how far a reader of the audit
+	                     log has gone (the outbox's fan-out, each SIEM sink).
+	                     Apart from T_META so that moving one never locks the
+	                     page every writer reads the audit head from */
 	T_COUNT
 };
 
@@ -105,7 +109,12 @@ int store_run(int (*fn)(DB_TXN *txn, void *arg), void *arg);
  * told is done and that is simply done again if a crash loses it (the
  * notifier's fan-out, leases and attempt records: delivery is at least
  * once).  The next durable commit of any process flushes it too, and the
- * log keeps its order, so a lost one never hides a later durable one. */
+ * log keeps its order, so a lost one never hides a later durable one.
+ * It does not queue behind the audited writers (store_begin_write()): it
+ * is for background processes' bookkeeping, which touches none of their
+ * pages, so a background process running at a low CPU priority never
+ * holds a lock a kill waits for.  One that also appends to the audit log
+ * takes the head's lock then, in audit_append(). */
 int store_run_lazy(int (*fn)(DB_TXN *txn, void *arg), void *arg);
 
 /* Gets return 0, DB_NOTFOUND or another DB error; values are malloc'd. */
