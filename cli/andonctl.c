@@ -36,6 +36,7 @@
 #include "outbox.h"
 #include "pepper.h"
 #include "scope.h"
+#include "priority.h"
 #include "siem.h"
 #include "store.h"
 #include "tlog.h"
@@ -701,12 +702,25 @@ once_flag(int argc, char **argv)
 	return -1;
 }
 
+/* notify and siem yield the CPUs to the web requests (priority.h). */
+static int
+lower_priority(void)
+{
+	char err[256];
+
+	if (priority_lower((int)conf.daemon_nice, err, sizeof(err)) != 0)
+		return fail("%s", err);
+	return 0;
+}
+
 static int
 cmd_notify(int argc, char **argv)
 {
 	int once = once_flag(argc, argv);
 
-	return once < 0 ? 2 : run_notifier(once);
+	if (once < 0)
+		return 2;
+	return lower_priority() != 0 ? 1 : run_notifier(once);
 }
 
 static int
@@ -718,6 +732,8 @@ cmd_siem(int argc, char **argv)
 
 	if (once < 0)
 		return 2;
+	if (lower_priority() != 0)
+		return 1;
 	if ((rc = open_store()) == 0 && siem_run(&conf, once, err, sizeof(err)) != 0)
 		rc = fail("%s", err);
 	return rc;

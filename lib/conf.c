@@ -53,6 +53,7 @@ static const struct conf_key conf_keys[] = {
 	UINT_KEY(webhook_timeout_ms, 100, 300000),
 	UINT_KEY(webhook_retry_scale_ppm, 0, 10000000),
 	UINT_KEY(webhook_disable_after_seconds, 0, 366u * 86400),
+	UINT_KEY(daemon_nice, 0, 19),
 };
 
 void
@@ -82,6 +83,7 @@ conf_defaults(struct conf *c)
 	c->webhook_timeout_ms = 15000;
 	c->webhook_retry_scale_ppm = 1000000;
 	c->webhook_disable_after_seconds = 72u * 3600;
+	c->daemon_nice = 19;
 }
 
 /* RFC 5424 section 6.2.1's facilities by their usual names. */

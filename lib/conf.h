@@ -45,6 +45,7 @@ struct conf {
 	unsigned webhook_timeout_ms;      /* a whole delivery attempt */
 	unsigned webhook_retry_scale_ppm; /* the retry schedule, in millionths */
 	unsigned webhook_disable_after_seconds; /* failing this long: disabled */
+	unsigned daemon_nice;             /* notify, siem: CPU priority (priority.h) */
 };
 
 void conf_defaults(struct conf *c);

@@ -423,6 +423,50 @@ fan_out_after_commit() {
 	cleanup
 }
 
+# The notifier yields the CPUs to web requests (conf daemon_nice, 19 by
+# default): started as systemd starts it, leading its own session, it
+# lowers itself, its worker and its session's scheduling group; started
+# from a shell, only itself (the shell's group is left alone).
+nice_of() { ps -o ni= -p "$1" | tr -d ' '; }
+group_nice_of() { sed -n 's/.* nice \(-\?[0-9]*\)$/\1/p' "/proc/$1/autogroup" 2>/dev/null; }
+lower_priority() {
+	local leader child i shell_group
+
+	shell_group=$(group_nice_of $$)
+	setsid "$ANDONCTL" -c "$DATA/andon.conf" -d "$DATA" notify >>"$DATA/log/notifier.log" 2>&1 &
+	leader=$!
+	NOTIFIERS+=("$leader")
+	for ((i = 0; i < 100; i++)); do
+		child=$(pgrep -P "$leader" | head -1)
+		[ -n "$child" ] && break
+		sleep 0.1
+	done
+	check "a notifier leading its session runs at nice 19" \
+		test "$(nice_of "$leader")/$(nice_of "$child")" = 19/19
+	if [ -e "/proc/$leader/autogroup" ]; then
+		check "its session's scheduling group is lowered to 19" \
+			test "$(group_nice_of "$leader")" = 19
+	else
+		ok "# skip: no autogroups in this kernel"
+	fi
+	stop_notifiers
+	start_notifier
+	sleep 0.3
+	check "a notifier started from a shell lowers itself" \
+		test "$(nice_of "${NOTIFIERS[0]}")" = 19
+	check "and leaves the shell's scheduling group as it was" \
+		test "$(group_nice_of $$)" = "$shell_group"
+	stop_notifiers
+	sed -i 's/^daemon_nice *=.*/daemon_nice = 0/' "$DATA/andon.conf"
+	grep -q '^daemon_nice = 0$' "$DATA/andon.conf" || echo "daemon_nice = 0" >>"$DATA/andon.conf"
+	start_notifier
+	sleep 0.3
+	check "daemon_nice = 0 keeps the priority" test "$(nice_of "${NOTIFIERS[0]}")" = 0
+	stop_notifiers
+	sed -i 's/^daemon_nice = 0$/daemon_nice = 19/' "$DATA/andon.conf"
+}
+
+for_each_server lower_priority
 for_each_server fan_out_after_commit
 for_each_server events_and_failures
 for_each_server crash_and_pair
