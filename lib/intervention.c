@@ -59,8 +59,13 @@ intervention_word_list(const struct intervention_word *w, char *buf, size_t len)
  * answer, see intervention_flush()), in one transaction. */
 #define FRESH_EVERY_MS 20
 
+/*
+ * A slot keeps its key on the heap: the table is scanned whole (lookups,
+ * flushes), and a process that serves one request (plain CGI) would
+ * otherwise fault in a page per slot, a megabyte, to find one.
+ */
 struct slot {
-	char key[STORE_KEY_MAX];    /* aggregation key, "" when free */
+	char *key;                  /* aggregation key, NULL when free */
 	uint64_t hash;              /* SipHash of key, compared first */
 	json_t *item;               /* what to merge: fields and count */
 	long pending;               /* occurrences not yet written */
@@ -206,7 +211,7 @@ write_slot(DB_TXN *txn, struct slot *s)
 static int
 wanted(enum flush_what what, const struct slot *s)
 {
-	return s->key[0] != '\0' && s->pending > 0 &&
+	return s->key != NULL && s->pending > 0 &&
 	    (what == FLUSH_ALL || !s->stored);
 }
 
@@ -228,7 +233,7 @@ flush_slots(enum flush_what what)
 {
 	int any = 0;
 
-	/* most processes never block a check: nothing to walk (1 MiB) */
+	/* most processes never block a check: nothing to walk */
 	if (!slots_used)
 		return 0;
 	for (int i = 0; i < SLOTS && !any; i++)
@@ -305,7 +310,7 @@ static struct slot *
 lookup_slot(const char *key, uint64_t hash)
 {
 	for (int i = 0; i < SLOTS; i++)
-		if (slots[i].hash == hash && slots[i].key[0] &&
+		if (slots[i].hash == hash && slots[i].key != NULL &&
 		    !strcmp(slots[i].key, key))
 			return &slots[i];
 	return NULL;
@@ -317,7 +322,7 @@ new_slot(const char *key, uint64_t hash)
 	struct slot *victim = NULL;
 
 	for (int i = 0; i < SLOTS && victim == NULL; i++)
-		if (slots[i].key[0] == '\0')
+		if (slots[i].key == NULL)
 			victim = &slots[i];
 	if (victim == NULL) {
 		/* evict the least recently used slot that has nothing pending */
@@ -334,9 +339,11 @@ new_slot(const char *key, uint64_t hash)
 		victim = &slots[0];
 	}
 	json_decref(victim->item);
+	free(victim->key);
 	memset(victim, 0, sizeof(*victim));
+	if ((victim->key = strdup(key)) == NULL)
+		return NULL;
 	slots_used = 1;
-	snprintf(victim->key, sizeof(victim->key), "%s", key);
 	victim->hash = hash;
 	return victim;
 }
@@ -392,7 +399,8 @@ intervention_blocked(const struct blocked_check *b)
 		if (s->item != NULL && overflow)
 			json_object_set_new(s->item, "overflow", json_true());
 		if (s->item == NULL) {
-			s->key[0] = '\0';
+			free(s->key);
+			s->key = NULL;
 			return;
 		}
 	}
