@@ -407,6 +407,18 @@ check() {
 	if "$@"; then ok "$desc"; else fail "$desc"; fi
 }
 
+# lost_kills FILE: of the lines "TARGET STATUS ..." of FILE (kills of
+# runs) with a 2xx status, how many a check does not say killed.
+lost_kills() {
+	local t lost=0
+	while read -r t _; do
+		api GET "/api/v1/kill-switch/check?target_type=run&target_id=$t"
+		[ "$STATUS" = 200 ] && [ "$(jq -r .is_killed <<<"$BODY")" = true ] ||
+			lost=$((lost + 1))
+	done < <(awk '$2 ~ /^2/' "$1")
+	echo "$lost"
+}
+
 # wait_until SECONDS DESC CMD...: polls CMD every 0.1 s.
 wait_until() {
 	local secs=$1 desc=$2 i
