@@ -45,6 +45,9 @@ http_reason(int status)
 	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
+	/* also a full disk (storage_full, with Retry-After), not 507
+	 * Insufficient Storage: WebDAV's word, which clients do not retry;
+	 * the disk is the service's, not the request's, and frees up */
 	case 503: return "Service Unavailable";
 	default:  return status < 400 ? "OK" : "Error";
 	}

@@ -31,6 +31,9 @@
 
 #define TICK_MS 1000
 #define MAX_ATTEMPTS 50
+/* A full disk waits for an operator: retried every 10 seconds (503, not
+ * 507: clients and SDKs retry a 503 after Retry-After; lib/problem.c). */
+#define STORAGE_FULL_RETRY_AFTER "10"
 
 /*
  * The watchdog (watchdog.h): a request or a tick that has not finished
@@ -420,6 +423,16 @@ retry:
 	}
 	log_error("%s %s failed: %s", c->req->method, c->req->path,
 	    rc > 0 ? strerror(rc) : db_strerror(rc));
+	if (rc == ENOSPC || rc == EDQUOT) {
+		/* the log or a page could not be written: what the request
+		 * did may live in memory, never answered 2xx; a retry with the
+		 * same Idempotency-Key after space is freed tells which */
+		response_error(c->resp, 503, "storage_full", "the data directory "
+		    "is full: the request was not acknowledged; retry it once "
+		    "space is freed");
+		response_header(c->resp, "Retry-After", STORAGE_FULL_RETRY_AFTER);
+		return;
+	}
 	response_error(c->resp, rc == DB_LOCK_DEADLOCK || rc == DB_LOCK_NOTGRANTED
 	    ? 503 : 500, "internal", "the request could not be completed; retry it");
 	if (c->resp->status == 503)

@@ -275,6 +275,49 @@ register_names_dead(void)
 	return dead;
 }
 
+/*
+ * Berkeley DB maps its regions (__db.001...) from files it leaves sparse:
+ * a page of a region touched for the first time then needs a block of
+ * the disk, and on a full disk the process gets SIGBUS in the middle of a
+ * transaction, holding the environment's mutexes (measured on a full
+ * tmpfs: every process died so, then every forced recovery).  So every
+ * region gets its blocks at open: the environment's own (__db.001: locks,
+ * transactions, the log buffer) and the mutexes' (__db.002) are created
+ * at their full size (set_memory_init below), the cache (__db.003 on,
+ * one file per cache) grows as pages are read, up to a quarter over its
+ * size (Berkeley DB 5.3's overhead, measured: 1 MiB of cache, a 1.26 MiB
+ * file), so its blocks are taken up to that beyond the end of the file.
+ * A full disk is then ENOSPC from the log and page writes, which the
+ * callers answer.  Later opens find the blocks taken.
+ */
+static int
+reserve_regions(void)
+{
+	off_t cache = ((off_t)cache_size_mb << 20) / 4 * 5 + (1 << 20);
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, rc = 0;
+
+	for (int i = 1; i <= 20 && rc == 0; i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/__db.%03d", home, i) >=
+		    sizeof(path))
+			return ENAMETOOLONG;
+		if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return errno;
+		}
+		if (fstat(fd, &st) != 0)
+			rc = errno;
+		else if (st.st_size > 0 && (rc = posix_fallocate(fd, 0, st.st_size)) == 0 &&
+		    i >= 3 && st.st_size < cache &&
+		    fallocate(fd, FALLOC_FL_KEEP_SIZE, st.st_size, cache - st.st_size) != 0)
+			rc = errno;
+		close(fd);
+	}
+	return rc;
+}
+
 static int
 open_environment(char *err, size_t errlen)
 {
@@ -301,12 +344,19 @@ open_environment(char *err, size_t errlen)
 	env->set_tx_max(env, 1000);
 	env->set_cachesize(env, cache_size_mb / 1024, (cache_size_mb % 1024) << 20, 1);
 	env->set_thread_count(env, 256);
+	/* the regions at their full size: none grows into a full disk */
+	env->set_memory_init(env, DB_MEM_LOCK, 100000);
+	env->set_memory_init(env, DB_MEM_LOCKOBJECT, 100000);
+	env->set_memory_init(env, DB_MEM_LOCKER, 10000);
+	env->set_memory_init(env, DB_MEM_TRANSACTION, 1000);
+	env->set_memory_init(env, DB_MEM_THREAD, 256);
 	alive_memo_used = 0;     /* the open may run failchk() (DB_FAILCHK) */
 	env->set_isalive(env, pid_is_alive);
 	/* a lock held by a killed process must not hang the survivors */
 	env->set_timeout(env, 2000000, DB_SET_LOCK_TIMEOUT);
 	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
-	if ((rc = env->open(env, home, flags, 0660)) != 0)
+	if ((rc = env->open(env, home, flags, 0660)) != 0 ||
+	    (rc = reserve_regions()) != 0)
 		goto fail;
 	for (int t = 0; t < T_COUNT && !one_request; t++)
 		if ((rc = open_table((enum store_table)t)) != 0)

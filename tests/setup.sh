@@ -25,7 +25,9 @@
 # "*,platform:admin"), TENANT_B and KEY_B (a second tenant, scopes "*"), CTL
 # (andonctl with -c and -d set).  CONF_OVERRIDES ("key=value" words) changes
 # the test instance's copy of conf/andon.conf.  ANDON_TEST_SERVERS picks the
-# servers for for_each_server (default "lighttpd apache").
+# servers for for_each_server (default "lighttpd apache").  ANDON_TEST_PRELOAD
+# (a shared object, e.g. the fault shim tests/faults/iofail.so) is preloaded
+# into the application processes under lighttpd and apache (mod_proxy_fcgi).
 set -u
 
 TOP=${abs_top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
@@ -101,7 +103,8 @@ pick_port() {
 # The application processes' sanitizer reports go to files in the data
 # directory; stop_server fails the test when one appears.
 server_sanitizer_env() {
-	export ASAN_OPTIONS="detect_leaks=0:log_path=$DATA/log/asan"
+	# ASan wants its runtime first; a preloaded shim comes before it
+	export ASAN_OPTIONS="detect_leaks=0:log_path=$DATA/log/asan${ANDON_TEST_PRELOAD:+:verify_asan_link_order=0}"
 	export UBSAN_OPTIONS="print_stacktrace=1:log_path=$DATA/log/ubsan"
 }
 
@@ -148,6 +151,15 @@ start_server() {
 	launch_server
 }
 
+# CMD... with LD_PRELOAD=$ANDON_TEST_PRELOAD when that is set.
+with_preload() {
+	if [ -n "${ANDON_TEST_PRELOAD:-}" ]; then
+		LD_PRELOAD=$ANDON_TEST_PRELOAD "$@"
+	else
+		"$@"
+	fi
+}
+
 # Starts the web server of kind $SERVER on $DATA and $PORT.
 launch_server() {
 	local i
@@ -164,7 +176,7 @@ launch_server() {
 	case $SERVER in
 	lighttpd)
 		SERVER_PID_FILE=$DATA/run/lighttpd.pid
-		lighttpd -f "$TOP/conf/lighttpd.conf" 2>"$DATA/log/start.err" || {
+		with_preload lighttpd -f "$TOP/conf/lighttpd.conf" 2>"$DATA/log/start.err" || {
 			port_taken_retry && return 0
 			cat "$DATA"/log/* >&2
 			exit 99
@@ -179,7 +191,7 @@ launch_server() {
 			defines+=(-D ANDON_FCGID)
 		else
 			# mod_proxy_fcgi: the executables run on their own sockets
-			"$TOP/tools/fcgi-pool" start "$CGI_DIR" "$DATA" 2>"$DATA/log/pool.err" || {
+			with_preload "$TOP/tools/fcgi-pool" start "$CGI_DIR" "$DATA" 2>"$DATA/log/pool.err" || {
 				cat "$DATA/log/pool.err" "$DATA"/log/*.log >&2
 				exit 99
 			}
@@ -405,6 +417,18 @@ check() {
 	local desc=$1
 	shift
 	if "$@"; then ok "$desc"; else fail "$desc"; fi
+}
+
+# lost_kills FILE: of the lines "TARGET STATUS ..." of FILE (kills of
+# runs) with a 2xx status, how many a check does not say killed.
+lost_kills() {
+	local t lost=0
+	while read -r t _; do
+		api GET "/api/v1/kill-switch/check?target_type=run&target_id=$t"
+		[ "$STATUS" = 200 ] && [ "$(jq -r .is_killed <<<"$BODY")" = true ] ||
+			lost=$((lost + 1))
+	done < <(awk '$2 ~ /^2/' "$1")
+	echo "$lost"
 }
 
 # wait_until SECONDS DESC CMD...: polls CMD every 0.1 s.

@@ -111,7 +111,7 @@ const CODES = {
 	429: ['rate_limited'],
 	500: ['internal'],
 	503: ['emergency_shutdown', 'gate_unavailable', 'key_verification_busy',
-		'secrets_unavailable', 'unhealthy', 'internal'],
+		'secrets_unavailable', 'unhealthy', 'storage_full', 'internal'],
 };
 // The web servers' own error pages on the API's paths (conf/errors/NNN.html,
 // each a problem+json document: issue 16 defect 1): any route may meet one.
@@ -420,7 +420,7 @@ const responses = {
 	IdempotencyReused: problem('The Idempotency-Key was used with a different body.'),
 	RateLimited: problem('Over the key\'s rate limit.', ['Retry-After']),
 	Internal: problem('The request could not be completed (never a stack, path or database message).'),
-	Unavailable: problem('emergency_shutdown (severity 4-5 covering the caller; shutdown_id, severity and reason in the body), gate_unavailable (the gate could not be read: fail closed), key_verification_busy, secrets_unavailable, or a transient database failure (internal). Retry after Retry-After.', ['Retry-After']),
+	Unavailable: problem('emergency_shutdown (severity 4-5 covering the caller; shutdown_id, severity and reason in the body), gate_unavailable (the gate could not be read: fail closed), key_verification_busy, secrets_unavailable, storage_full (the data directory is full: the write was not acknowledged; retry it, with the same Idempotency-Key, once space is freed), or a transient database failure (internal). Retry after Retry-After.', ['Retry-After']),
 };
 
 function json(schema, description, extraHeaders = []) {
