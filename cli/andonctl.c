@@ -30,6 +30,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "event.h"
+#include "envlock.h"
 #include "exportcheck.h"
 #include "ids.h"
 #include "notifier.h"
@@ -106,8 +107,20 @@ open_store(void)
 		fprintf(stderr, "andonctl: warning: %s\n", err);
 	if (become_data_owner() != 0)
 		return 1;
+	/*
+	 * Never the one attached process a forced recovery waits for (a
+	 * backup stuck on a killed process's mutex was): leave when one is
+	 * asked for.  Unless one is pending already: then this open runs it,
+	 * or waits for whoever does (store_open).
+	 */
+	if (watchdog_start() != 0)
+		return fail("%s", "the watchdog could not start");
+	if (envlock_open(conf.data_dir, err, sizeof(err)) == 0 &&
+	    !envlock_recovery_requested())
+		watchdog_leave_on_recovery();   /* (a bad path: store_open says) */
 	if (store_open(conf.data_dir, conf.db_cache_mb, err, sizeof(err)) != 0)
 		return fail("%s", err);
+	watchdog_leave_on_recovery();
 	return 0;
 }
 

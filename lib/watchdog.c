@@ -15,6 +15,7 @@
  * watching one. */
 static int64_t deadline_ms;
 static int by_alarm;            /* watchdog_start_alarm() */
+static int leave_on_recovery;   /* watchdog_leave_on_recovery() */
 
 /* Past the deadline: async-signal-safe, for the alarm's handler too. */
 static void
@@ -36,6 +37,19 @@ on_alarm(int sig)
 	fire();
 }
 
+/* Another process asked for a forced recovery: it cannot run while this
+ * one is attached, so this one goes (async-signal-safe). */
+static void
+leave(void)
+{
+	static const char msg[] = "andon: a forced recovery was asked for: "
+	    "leaving the database to it\n";
+
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(75);
+	_exit(75);
+}
+
 static void *
 watch(void *unused)
 {
@@ -47,9 +61,18 @@ watch(void *unused)
 
 		if (deadline != 0 && clock_monotonic_ms() > deadline)
 			fire();
+		if (__atomic_load_n(&leave_on_recovery, __ATOMIC_ACQUIRE) &&
+		    envlock_recovery_requested())
+			leave();
 		nanosleep(&second, NULL);
 	}
 	return NULL;
+}
+
+void
+watchdog_leave_on_recovery(void)
+{
+	__atomic_store_n(&leave_on_recovery, 1, __ATOMIC_RELEASE);
 }
 
 int

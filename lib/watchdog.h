@@ -27,4 +27,15 @@ void watchdog_arm(unsigned seconds);
 /* The work ended in time. */
 void watchdog_disarm(void);
 
+/*
+ * After watchdog_start(): the process also leaves (status 75) within a
+ * second of another process asking for a forced recovery, whatever it is
+ * doing.  For one-shot commands (andonctl backup, verify...), whose
+ * length no deadline can bound and which may be waiting inside Berkeley
+ * DB on a mutex a killed process held: attached, they would keep the
+ * recovery, and so every other process, waiting for good.  A long-lived
+ * server leaves between requests instead (server.c's tick).
+ */
+void watchdog_leave_on_recovery(void);
+
 #endif

@@ -39,10 +39,20 @@ wedge_once() {
 	# took a mutex of that walk: every other process's failchk() (each
 	# second) needs it and waits, since its holder is alive; their
 	# watchdogs fire 5 s later, or they see the marker and leave
+	# while it is held, an andonctl backup starts (it must not stay
+	# attached once a forced recovery is asked for: t0995 found one that
+	# did, stuck on such a mutex, and the recovery waited for it for good)
+	BACKUPS=$((${BACKUPS:-0} + 1))
+	cat >"$DATA/wedge-backup.sh" <<-EOF
+		"$ANDONCTL" -c "$DATA/andon.conf" -d "$DATA" backup "$DATA/wedge-backup-$BACKUPS" \
+			>"$DATA/wedge-backup.out" 2>&1
+		echo \$? >>"$DATA/wedge-backup.status"
+	EOF
 	timeout 60 gdb -p "$victim" -batch -nx \
 		-ex 'break __memp_walk_files' -ex 'continue' \
 		-ex 'break __db_pthread_mutex_lock' -ex 'continue' -ex 'finish' \
-		-ex 'bt 3' -ex 'shell sleep 8' -ex "shell kill -KILL $victim" \
+		-ex 'bt 3' -ex "shell bash $DATA/wedge-backup.sh &" \
+		-ex 'shell sleep 8' -ex "shell kill -KILL $victim" \
 		>"$DATA/gdb.out" 2>&1
 	sleep 0.5
 	pid_alive "$victim" && return 1
@@ -55,6 +65,7 @@ wedge_once() {
 
 wedge_and_recover() {
 	local start waited status i attempt killed=no
+	BACKUPS=0
 
 	api POST /api/v1/kill-switch/kill '{"target_type":"agent","target_id":"before-wedge","reason":"kept"}'
 	check_status 201 "a kill before the wedge"
@@ -82,6 +93,11 @@ wedge_and_recover() {
 	waited=$(($(date +%s) - start))
 	echo "# a kill succeeded again $waited s after the first SIGKILL"
 	check "the service answers a kill again ($status)" [ "$status" = 201 ]
+	wait_until 30 "the backups started during the wedges ended (0: done, 75: left for the recovery)" \
+		bash -c '[ "$(grep -c . "$1" 2>/dev/null)" = "$2" ]' _ "$DATA/wedge-backup.status" "$BACKUPS"
+	echo "# backup exit statuses: $(paste -sd' ' "$DATA/wedge-backup.status" 2>/dev/null)"
+	check "each ended done or leaving (0 or 75)" \
+		bash -c '! grep -qvxE "0|75" "$1"' _ "$DATA/wedge-backup.status"
 	check "the recovery marker is gone" [ ! -e "$DATA/recover-needed" ]
 	api GET '/api/v1/kill-switch/check?target_type=agent&target_id=before-wedge'
 	check_json '.is_killed' 'true' "the kill answered before the wedge is kept"
