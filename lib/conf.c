@@ -270,6 +270,17 @@ add_site(struct conf *c, const char *value, char *why, size_t whylen)
 	return 0;
 }
 
+const char *
+conf_site_url(const struct conf *c, const char *host, unsigned port)
+{
+	if (c->rep_local.port == port && !strcmp(c->rep_local.host, host))
+		return c->rep_local.base_url;
+	for (unsigned i = 0; i < c->rep_site_count; i++)
+		if (c->rep_sites[i].port == port && !strcmp(c->rep_sites[i].host, host))
+			return c->rep_sites[i].base_url;
+	return NULL;
+}
+
 /* What replication needs, once the whole file is read. */
 static int
 check_replication(const struct conf *c, char *err, size_t errlen)

@@ -73,6 +73,9 @@ int conf_facility(const char *name);
 /* Sets data_dir; an absolute path only, so that no program ever makes a
  * database in whatever directory it was started from. */
 int conf_set_data_dir(struct conf *c, const char *dir, char *err, size_t errlen);
+/* The base URL of the replication site at host:port (the local one or
+ * another the conf names), or NULL. */
+const char *conf_site_url(const struct conf *c, const char *host, unsigned port);
 /* The conf path: $ANDON_CONF, else the installed one, ANDON_CONF_PATH
  * ($(sysconfdir)/andon/andon.conf, set by the build). */
 const char *conf_default_path(void);
