@@ -333,9 +333,11 @@ failover() {
 	wait_until 20 "failover: kills are acknowledged through a replica" \
 		eval '[ "$(acked_count)" -ge 5 ]'
 	before=$(acked_count)
-	# every process of the master site, at once
+	# every process of the master site, at once: the replication process,
+	# the forwarder, the web server and its children, the application
 	use_site 1
-	for pid in "${REPPID[1]}" "${FWDPID[1]}" "$(cat "${SPIDF[1]}" 2>/dev/null)" \
+	pid=$(cat "${SPIDF[1]}" 2>/dev/null)
+	for pid in "${REPPID[1]}" "${FWDPID[1]}" $pid ${pid:+$(pgrep -P "$pid")} \
 		$(app_pids '' all); do
 		[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
 	done
