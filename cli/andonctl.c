@@ -21,6 +21,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -45,6 +46,7 @@
 #include "webhook.h"
 
 static struct conf conf;
+static int replication_process;     /* andonctl replicate */
 
 static void usage(FILE *f);
 
@@ -118,6 +120,7 @@ open_store(void)
 	if (envlock_open(conf.data_dir, err, sizeof(err)) == 0 &&
 	    !envlock_recovery_requested())
 		watchdog_leave_on_recovery();   /* (a bad path: store_open says) */
+	store_replicate(&conf, replication_process);
 	if (store_open(conf.data_dir, conf.db_cache_mb, err, sizeof(err)) != 0)
 		return fail("%s", err);
 	watchdog_leave_on_recovery();
@@ -766,6 +769,105 @@ cmd_checkpoint(int argc, char **argv)
 	return rc;
 }
 
+static volatile sig_atomic_t replicate_stopping;
+
+static void
+stop_replicating(int sig)
+{
+	(void)sig;
+	replicate_stopping = 1;
+}
+
+/*
+ * replicate: the site's replication process (replication.h), in the
+ * foreground until SIGTERM or SIGINT: it starts the replication manager,
+ * whose threads listen, elect and apply, and keeps the environment's
+ * maintenance going (failchk, checkpoints) once a second.
+ */
+static int
+cmd_replicate(int argc, char **argv)
+{
+	const struct timespec second = { 1, 0 };
+	struct sigaction sa;
+
+	(void)argc;
+	(void)argv;
+	if (!conf.replication)
+		return fail("%s", "replication is off in the conf (replication = yes)");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = stop_replicating;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	replication_process = 1;
+	if (open_store())
+		return 1;
+	fprintf(stderr, "andonctl: replicating %s as %s:%u\n", conf.data_dir,
+	    conf.rep_local.host, conf.rep_local.port);
+	while (!replicate_stopping) {
+		nanosleep(&second, NULL);
+		store_maintain(conf.checkpoint_kbytes, conf.checkpoint_minutes);
+	}
+	return 0;
+}
+
+/* The base URL conf gives the site at host:port, or "". */
+static const char *
+site_url(const char *host, unsigned port)
+{
+	const char *url = conf_site_url(&conf, host, port);
+
+	return url ? url : "";
+}
+
+/*
+ * rep-status: "key: value" lines: this site's role, the master (its
+ * address and base URL), then one line per other site.
+ */
+static int
+cmd_rep_status(int argc, char **argv)
+{
+	DB_REPMGR_SITE *sites = NULL;
+	DB_REP_STAT *st = NULL;
+	DB_SITE *me;
+	DB_ENV *env;
+	u_int count = 0;
+	int rc, my_eid = -1;
+
+	(void)argc;
+	(void)argv;
+	if (!conf.replication)
+		return fail("%s", "replication is off in the conf");
+	if (open_store())
+		return 1;
+	env = store_env();
+	if ((rc = env->rep_stat(env, &st, 0)) != 0 ||
+	    (rc = env->repmgr_site_list(env, &count, &sites)) != 0)
+		return fail("cannot read the replication state: %s", db_strerror(rc));
+	if (env->repmgr_local_site(env, &me) == 0) {
+		me->get_eid(me, &my_eid);
+		me->close(me);
+	}
+	printf("site: %s:%u %s\n", conf.rep_local.host, conf.rep_local.port,
+	    conf.rep_local.base_url);
+	printf("role: %s\n", st->st_status == DB_REP_MASTER ? "master" :
+	    st->st_status == DB_REP_CLIENT ? "replica" : "none");
+	if (st->st_master == my_eid && st->st_status == DB_REP_MASTER)
+		printf("master: %s:%u %s\n", conf.rep_local.host,
+		    conf.rep_local.port, conf.rep_local.base_url);
+	for (u_int i = 0; i < count; i++)
+		if (sites[i].eid == st->st_master)
+			printf("master: %s:%u %s\n", sites[i].host, sites[i].port,
+			    site_url(sites[i].host, sites[i].port));
+	for (u_int i = 0; i < count; i++)
+		printf("peer: %s:%u %s\n", sites[i].host, sites[i].port,
+		    site_url(sites[i].host, sites[i].port));
+	printf("log: %lu/%lu\n", (unsigned long)st->st_next_lsn.file,
+	    (unsigned long)st->st_next_lsn.offset);
+	free(st);
+	free(sites);
+	return 0;
+}
+
 /*
  * The commands (after cgit's cmd.c): name, synopsis of its arguments, what
  * it does (lines of the usage), how many arguments it takes after its name
@@ -834,6 +936,14 @@ static const struct command commands[] = {
 	          "or a webhook's deliveries, newest first\n"
 	          "(LIMIT, default 100)",
 	  .min_args = 1, .max_args = 3, .run = cmd_webhooks },
+	{ .name = "replicate", .args = "",
+	  .help = "the site's replication process (replication = yes;\n"
+	          "foreground, until SIGTERM)",
+	  .min_args = 0, .max_args = 0, .run = cmd_replicate },
+	{ .name = "rep-status", .args = "",
+	  .help = "this site's replication role, the master and\n"
+	          "the other sites",
+	  .min_args = 0, .max_args = 0, .run = cmd_rep_status },
 	{ .name = "siem", .args = "[--once]",
 	  .help = "send every audit event to the SIEM sinks the\n"
 	          "conf names (syslog, JSON-lines file; foreground;\n"

@@ -13,7 +13,7 @@
 #include "conf.h"
 
 enum conf_kind { CONF_UINT, CONF_SIZE, CONF_BOOL, CONF_PATH, CONF_DIR,
-	CONF_IDENT, CONF_FACILITY };
+	CONF_IDENT, CONF_FACILITY, CONF_HOSTPORT, CONF_URL, CONF_SITE };
 
 struct conf_key {
 	const char *name;
@@ -54,6 +54,11 @@ static const struct conf_key conf_keys[] = {
 	UINT_KEY(webhook_retry_scale_ppm, 0, 10000000),
 	UINT_KEY(webhook_disable_after_seconds, 0, 366u * 86400),
 	UINT_KEY(daemon_nice, 0, 19),
+	{ "replication", CONF_BOOL, offsetof(struct conf, replication), 0, 1 },
+	{ "replication_local_site", CONF_HOSTPORT, offsetof(struct conf, rep_local), 0, 0 },
+	{ "replication_base_url", CONF_URL, offsetof(struct conf, rep_local.base_url), 0, 0 },
+	{ "replication_priority", CONF_UINT, offsetof(struct conf, rep_priority), 0, 1000 },
+	{ "replication_site", CONF_SITE, offsetof(struct conf, rep_sites), 0, CONF_SITES_MAX },
 };
 
 void
@@ -84,6 +89,7 @@ conf_defaults(struct conf *c)
 	c->webhook_retry_scale_ppm = 1000000;
 	c->webhook_disable_after_seconds = 72u * 3600;
 	c->daemon_nice = 19;
+	c->rep_priority = 100;
 }
 
 /* RFC 5424 section 6.2.1's facilities by their usual names. */
@@ -139,6 +145,169 @@ trim(char *s)
 	return s;
 }
 
+/*
+ * "host:port" or "[v6 address]:port": a name or address the replication
+ * manager resolves, and a port from 1 to 65535.
+ */
+static int
+parse_hostport(const char *value, struct conf_site *site, char *why,
+               size_t whylen)
+{
+	const char *colon, *host = value, *p;
+	size_t hlen;
+	char *end;
+	unsigned long port;
+
+	if (value[0] == '[') {
+		host = value + 1;
+		if ((colon = strchr(host, ']')) == NULL || colon[1] != ':') {
+			snprintf(why, whylen, "\"%.100s\" is not [address]:port", value);
+			return -1;
+		}
+		hlen = (size_t)(colon - host);
+		colon++;
+	} else {
+		if ((colon = strrchr(value, ':')) == NULL) {
+			snprintf(why, whylen, "\"%.100s\" is not host:port", value);
+			return -1;
+		}
+		hlen = (size_t)(colon - value);
+	}
+	for (p = host; p < host + hlen; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' &&
+		    !(value[0] == '[' && *p == ':'))
+			break;
+	if (hlen == 0 || hlen > CONF_HOST_MAX || p != host + hlen) {
+		snprintf(why, whylen, "\"%.100s\": the host must be a name or an "
+		    "address of 1 to %d characters", value, CONF_HOST_MAX);
+		return -1;
+	}
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (!isdigit((unsigned char)colon[1]) || *end != '\0' || errno ||
+	    port < 1 || port > 65535) {
+		snprintf(why, whylen, "\"%.100s\": the port must be a number from 1 "
+		    "to 65535", value);
+		return -1;
+	}
+	memcpy(site->host, host, hlen);
+	site->host[hlen] = '\0';
+	site->port = (unsigned)port;
+	return 0;
+}
+
+/* An http:// or https:// URL without query, fragment or credentials: the
+ * site's public base, kept without a trailing slash. */
+static int
+parse_base_url(const char *value, char out[CONF_URL_MAX + 1], char *why,
+               size_t whylen)
+{
+	const char *rest = NULL, *p;
+	size_t len = strlen(value);
+
+	if (!strncmp(value, "https://", 8))
+		rest = value + 8;
+	else if (!strncmp(value, "http://", 7))
+		rest = value + 7;
+	for (p = value; *p > ' ' && *p < 127 && *p != '?' && *p != '#' &&
+	    *p != '@'; p++)
+		;
+	while (len > 0 && value[len - 1] == '/')
+		len--;
+	if (rest == NULL || *p != '\0' || *rest == '\0' || *rest == '/' ||
+	    len <= (size_t)(rest - value) || len > CONF_URL_MAX) {
+		snprintf(why, whylen, "\"%.100s\" is not a base URL (http:// or "
+		    "https://, a host, perhaps a path; no query, fragment or "
+		    "credentials; at most %d characters)", value, CONF_URL_MAX);
+		return -1;
+	}
+	memcpy(out, value, len);
+	out[len] = '\0';
+	return 0;
+}
+
+static int
+same_site(const struct conf_site *a, const struct conf_site *b)
+{
+	return a->port == b->port && !strcmp(a->host, b->host);
+}
+
+/* "replication_site = host:port base_url", once per other site. */
+static int
+add_site(struct conf *c, const char *value, char *why, size_t whylen)
+{
+	struct conf_site site;
+	char addr[CONF_HOST_MAX + 16];
+	size_t n = strcspn(value, " \t");
+	const char *url = value + n;
+
+	memset(&site, 0, sizeof(site));
+	while (*url == ' ' || *url == '\t')
+		url++;
+	if (*url == '\0') {
+		snprintf(why, whylen, "\"%.100s\" names no base URL: "
+		    "host:port https://host", value);
+		return -1;
+	}
+	if (n >= sizeof(addr)) {
+		snprintf(why, whylen, "the address is too long");
+		return -1;
+	}
+	memcpy(addr, value, n);
+	addr[n] = '\0';
+	if (parse_hostport(addr, &site, why, whylen) != 0 ||
+	    parse_base_url(url, site.base_url, why, whylen) != 0)
+		return -1;
+	for (unsigned i = 0; i < c->rep_site_count; i++)
+		if (same_site(&c->rep_sites[i], &site)) {
+			snprintf(why, whylen, "%s:%u is named twice", site.host,
+			    site.port);
+			return -1;
+		}
+	if (c->rep_site_count == CONF_SITES_MAX) {
+		snprintf(why, whylen, "at most %d other sites", CONF_SITES_MAX);
+		return -1;
+	}
+	c->rep_sites[c->rep_site_count++] = site;
+	return 0;
+}
+
+const char *
+conf_site_url(const struct conf *c, const char *host, unsigned port)
+{
+	if (c->rep_local.port == port && !strcmp(c->rep_local.host, host))
+		return c->rep_local.base_url;
+	for (unsigned i = 0; i < c->rep_site_count; i++)
+		if (c->rep_sites[i].port == port && !strcmp(c->rep_sites[i].host, host))
+			return c->rep_sites[i].base_url;
+	return NULL;
+}
+
+/* What replication needs, once the whole file is read. */
+static int
+check_replication(const struct conf *c, char *err, size_t errlen)
+{
+	const struct conf_site *me = &c->rep_local;
+
+	for (unsigned i = 0; me->host[0] && i < c->rep_site_count; i++)
+		if (same_site(&c->rep_sites[i], me)) {
+			snprintf(err, errlen, "replication_site %s:%u is the local site",
+			    me->host, me->port);
+			return -1;
+		}
+	if (!c->replication)
+		return 0;
+	if (me->host[0] == '\0') {
+		snprintf(err, errlen, "replication = yes needs replication_local_site");
+		return -1;
+	}
+	if (me->base_url[0] == '\0') {
+		snprintf(err, errlen, "replication = yes needs replication_base_url");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 set_value(struct conf *c, const struct conf_key *k, const char *value,
           char *err, size_t errlen, unsigned lineno)
@@ -149,6 +318,19 @@ set_value(struct conf *c, const struct conf_key *k, const char *value,
 	char *end;
 
 	switch (k->kind) {
+	case CONF_HOSTPORT:
+	case CONF_URL:
+	case CONF_SITE: {
+		char why[320];
+		int rc = k->kind == CONF_HOSTPORT ?
+		    parse_hostport(value, (struct conf_site *)field, why, sizeof(why)) :
+		    k->kind == CONF_URL ? parse_base_url(value, field, why, sizeof(why)) :
+		    add_site(c, value, why, sizeof(why));
+
+		if (rc != 0)
+			snprintf(err, errlen, "line %u: %s: %s", lineno, k->name, why);
+		return rc;
+	}
 	case CONF_DIR: {
 		char why[256];
 
@@ -280,6 +462,8 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	if (check_replication(c, err, errlen) != 0)
+		return -1;
 	if (c->rate_limit_burst < 1)
 		c->rate_limit_burst = 1;
 	if (c->key_pepper_file[0] == '\0')

@@ -6,6 +6,9 @@
 #include <stddef.h>
 
 #define CONF_IDENT_MAX 48                 /* RFC 5424 APP-NAME */
+#define CONF_HOST_MAX 253                 /* a DNS name */
+#define CONF_URL_MAX 512
+#define CONF_SITES_MAX 8                  /* other replication sites */
 
 /* Set by the build (Makefile.am) from configure's directories. */
 #ifndef ANDON_CONF_PATH
@@ -14,6 +17,14 @@
 #ifndef ANDON_DATA_DIR
 #define ANDON_DATA_DIR "/var/lib/andon"
 #endif
+
+/* A replication site: where its replication manager listens, and the
+ * public base URL its web server answers on (for redirects). */
+struct conf_site {
+	char host[CONF_HOST_MAX + 1];
+	unsigned port;
+	char base_url[CONF_URL_MAX + 1];  /* no trailing slash */
+};
 
 struct conf {
 	char data_dir[PATH_MAX];
@@ -46,6 +57,11 @@ struct conf {
 	unsigned webhook_retry_scale_ppm; /* the retry schedule, in millionths */
 	unsigned webhook_disable_after_seconds; /* failing this long: disabled */
 	unsigned daemon_nice;             /* notify, siem: CPU priority (priority.h) */
+	int replication;                  /* high availability (replication.h) */
+	struct conf_site rep_local;       /* this site */
+	unsigned rep_priority;            /* election priority; 0: never master */
+	struct conf_site rep_sites[CONF_SITES_MAX]; /* the other sites */
+	unsigned rep_site_count;
 };
 
 void conf_defaults(struct conf *c);
@@ -58,6 +74,9 @@ int conf_facility(const char *name);
 /* Sets data_dir; an absolute path only, so that no program ever makes a
  * database in whatever directory it was started from. */
 int conf_set_data_dir(struct conf *c, const char *dir, char *err, size_t errlen);
+/* The base URL of the replication site at host:port (the local one or
+ * another the conf names), or NULL. */
+const char *conf_site_url(const struct conf *c, const char *host, unsigned port);
 /* The conf path: $ANDON_CONF, else the installed one, ANDON_CONF_PATH
  * ($(sysconfdir)/andon/andon.conf, set by the build). */
 const char *conf_default_path(void);

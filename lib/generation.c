@@ -15,6 +15,10 @@
 /* One page: room for many more counters than GEN_COUNT. */
 #define GENERATION_FILE_SIZE 4096
 
+/* A counter with this bit set reads as unknown (generation_set_replica()):
+ * counters start below 2^62 and never reach it by bumps. */
+#define REPLICA_BIT ((uint64_t)1 << 62)
+
 static uint64_t *counters;
 
 /*
@@ -100,10 +104,13 @@ generation_close(void)
 uint64_t
 generation_read(enum generation g)
 {
+	uint64_t v;
+
 	if (counters == NULL || (unsigned)g >= GEN_COUNT)
 		return GENERATION_UNKNOWN;
+	v = __atomic_load_n(&counters[g], __ATOMIC_ACQUIRE);
 	/* started below 2^62: never wraps to GENERATION_UNKNOWN */
-	return __atomic_load_n(&counters[g], __ATOMIC_ACQUIRE) | (uint64_t)1 << 63;
+	return v & REPLICA_BIT ? GENERATION_UNKNOWN : v | (uint64_t)1 << 63;
 }
 
 void
@@ -111,4 +118,17 @@ generation_bump(enum generation g)
 {
 	if (counters != NULL && (unsigned)g < GEN_COUNT)
 		__atomic_add_fetch(&counters[g], 1, __ATOMIC_SEQ_CST);
+}
+
+void
+generation_set_replica(int replica)
+{
+	for (int g = 0; counters != NULL && g < GEN_COUNT; g++) {
+		if (replica) {
+			__atomic_or_fetch(&counters[g], REPLICA_BIT, __ATOMIC_SEQ_CST);
+		} else {
+			__atomic_add_fetch(&counters[g], 1, __ATOMIC_SEQ_CST);
+			__atomic_and_fetch(&counters[g], ~REPLICA_BIT, __ATOMIC_SEQ_CST);
+		}
+	}
 }

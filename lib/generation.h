@@ -53,4 +53,14 @@ uint64_t generation_read(enum generation g);
 /* Moves the counter on; a no-op when the file is not mapped. */
 void generation_bump(enum generation g);
 
+/*
+ * Replication (replication.h): writes that arrive by replication move no
+ * counter, so while this site is not the master every counter reads as
+ * GENERATION_UNKNOWN and every read goes to the database.  Set by the
+ * replication process before it starts the replication manager and when
+ * the site stops being the master; cleared when it becomes the master,
+ * after every counter moved on (a value read before must not match again).
+ */
+void generation_set_replica(int replica);
+
 #endif

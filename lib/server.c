@@ -24,6 +24,7 @@
 #include "pepper.h"
 #include "prefork.h"
 #include "ratelimit.h"
+#include "replication.h"
 #include "scope.h"
 #include "server.h"
 #include "store.h"
@@ -316,6 +317,46 @@ check_rate(struct ctx *c, struct problem *p)
 	return 0;
 }
 
+/*
+ * With replication on, a write that reaches a replica goes to the master:
+ * 307 to the master's base URL with the same path and query (curl -L and
+ * the SDKs send the same method, body and Idempotency-Key there), or 503
+ * no_master while no site is (an election runs).  Answered before the key
+ * is checked or the body read: a replica stores nothing of it.  1 when
+ * answered.
+ */
+static int
+redirect_to_master(struct ctx *c)
+{
+	const char *url;
+	char *location;
+	size_t len;
+
+	switch (replication_master(store_env(), c->conf, &url)) {
+	case 1:
+		return 0;
+	case 0:
+		len = strlen(url) + 3 * strlen(c->req->path) + strlen(c->req->query) + 2;
+		if ((location = malloc(len)) != NULL &&
+		    replication_location(location, len, url, c->req->path,
+		    c->req->query) == 0) {
+			response_error(c->resp, 307, "not_master",
+			    "this site is a replica; the master is %s", url);
+			response_header(c->resp, "Location", location);
+			free(location);
+			return 1;
+		}
+		free(location);
+		break;
+	default:
+		break;
+	}
+	response_error(c->resp, 503, "no_master", "no site of the replication "
+	    "group is the master now (an election runs); retry");
+	response_header(c->resp, "Retry-After", "1");
+	return 1;
+}
+
 /* A route without a body description takes no body: one sent anyway is
  * refused rather than ignored. */
 static int
@@ -433,6 +474,15 @@ retry:
 		response_header(c->resp, "Retry-After", STORAGE_FULL_RETRY_AFTER);
 		return;
 	}
+	/* replication: not sent to the group, or not acknowledged by a
+	 * quorum (replication.h); retried with its Idempotency-Key, it is
+	 * either replayed or done */
+	if (rc == DB_REP_UNAVAIL || rc == DB_REP_LEASE_EXPIRED) {
+		response_error(c->resp, 503, "not_replicated", "the write was not "
+		    "acknowledged by a quorum of sites; retry it");
+		response_header(c->resp, "Retry-After", "1");
+		return;
+	}
 	response_error(c->resp, rc == DB_LOCK_DEADLOCK || rc == DB_LOCK_NOTGRANTED
 	    ? 503 : 500, "internal", "the request could not be completed; retry it");
 	if (c->resp->status == 503)
@@ -529,6 +579,9 @@ handle(const struct family *f, const struct request_io *io,
 		    "Idempotency-Key must be 1 to 255 printable characters");
 		goto send;
 	}
+	if ((c.route->flags & ROUTE_WRITE) && conf.replication &&
+	    redirect_to_master(&c))
+		goto send;
 	if (authenticate(&c, &p) != 0 || pass_gate(&c, &p) != 0 ||
 	    read_body(&c, &p) != 0 || check_rate(&c, &p) != 0)
 		goto send;
@@ -632,6 +685,8 @@ start(const struct family *f, int argc, char **argv)
 	 * budget (apikey.c), so a missing pepper is said, not fatal */
 	if (pepper_load(conf.key_pepper_file, err, sizeof(err)) != 0)
 		log_error("%s; API keys are checked by their Argon2 hash", err);
+	/* with replication on, join the site's replication process */
+	store_replicate(&conf, 0);
 	/* checkpoints are a standby process's job, not a request's.  Forked
 	 * before the watchdog's thread exists: a child forked from a threaded
 	 * process may find a lock (the allocator's) held for good */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "envlock.h"
@@ -26,6 +27,7 @@
 #include "jsonout.h"
 #include "log.h"
 #include "readcache.h"
+#include "replication.h"
 #include "store.h"
 
 static const char *const table_files[T_COUNT] = {
@@ -96,6 +98,15 @@ static char home[PATH_MAX];
 static unsigned cache_size_mb = 64;
 static int one_request;     /* store_one_request() */
 static int checkpoints_elsewhere;   /* store_checkpoints_elsewhere() */
+static const struct conf *rep_conf; /* store_replicate(); NULL: off */
+static enum replication_part rep_part;
+/*
+ * DB_THREAD (replication needs it): Berkeley DB then fills a DBT only in
+ * memory the caller names (DB_DBT_MALLOC, _REALLOC or _USERMEM).  Scans
+ * then ask for DB_DBT_REALLOC; without replication they keep reading
+ * Berkeley DB's own copy, as fast as before.
+ */
+static u_int32_t filled_flags;
 
 /* How long a forced recovery waits for attached processes to leave (the
  * stuck ones leave when their watchdog fires). */
@@ -225,6 +236,29 @@ store_one_request(void)
 	one_request = 1;
 }
 
+void
+store_replicate(const struct conf *c, int replication_process)
+{
+	rep_conf = c->replication ? c : NULL;
+	rep_part = replication_process ? REPLICATION_PROCESS :
+	    REPLICATION_SUBORDINATE;
+}
+
+/*
+ * A replica's handle is dead after the site rolled back to its new
+ * master's history (DB_REP_HANDLE_DEAD): it is closed and opened again,
+ * once per read.
+ */
+static int
+reopen_dead(enum store_table t, int rc)
+{
+	if (rc != DB_REP_HANDLE_DEAD || tables[t] == NULL)
+		return 0;
+	tables[t]->close(tables[t], DB_NOSYNC);
+	tables[t] = NULL;
+	return open_table(t) == 0;
+}
+
 /*
  * Whether Berkeley DB's __db.register names a process that is gone: each
  * attached process writes its id on a line of the file (REGISTER_LINE
@@ -327,6 +361,9 @@ open_environment(char *err, size_t errlen)
 
 	if (!one_request || register_names_dead())
 		flags |= DB_FAILCHK;
+	if (rep_conf != NULL)
+		flags |= DB_THREAD | DB_INIT_REP;
+	filled_flags = rep_conf != NULL ? DB_DBT_REALLOC : 0;
 	db_version(&major, &minor, NULL);
 	if (major != DB_VERSION_MAJOR || minor != DB_VERSION_MINOR) {
 		snprintf(err, errlen, "Berkeley DB library %d.%d does not match headers %d.%d",
@@ -355,9 +392,23 @@ open_environment(char *err, size_t errlen)
 	/* a lock held by a killed process must not hang the survivors */
 	env->set_timeout(env, 2000000, DB_SET_LOCK_TIMEOUT);
 	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
+	if (rep_conf != NULL &&
+	    replication_configure(env, rep_conf, rep_part, err, errlen) != 0) {
+		store_close();
+		return -1;
+	}
 	if ((rc = env->open(env, home, flags, 0660)) != 0 ||
 	    (rc = reserve_regions()) != 0)
 		goto fail;
+	if (rep_conf != NULL) {
+		/* tables are opened on first use: a replica's arrive by
+		 * replication, and only the master may create them */
+		if (replication_start(env, rep_conf, rep_part, err, errlen) != 0) {
+			store_close();
+			return -1;
+		}
+		return 0;
+	}
 	for (int t = 0; t < T_COUNT && !one_request; t++)
 		if ((rc = open_table((enum store_table)t)) != 0)
 			goto fail;
@@ -377,12 +428,12 @@ fail:
  * from the log.  Committed transactions survive; the dead one is undone.
  */
 static int
-recover_by_force(char *err, size_t errlen)
+recover_by_force(const char *why, char *err, size_t errlen)
 {
 	DB_ENV *old;
 	int rc;
 
-	log_notice("a process died holding a database mutex: recovering %s", home);
+	log_notice("%s: recovering %s", why, home);
 	if (db_env_create(&old, 0) == 0 &&
 	    (rc = old->remove(old, home, DB_FORCE)) != 0)
 		log_error("removing the regions of %s: %s", home, db_strerror(rc));
@@ -394,6 +445,21 @@ recover_by_force(char *err, size_t errlen)
 	if (envlock_share() != 0)
 		log_error("cannot hold the attach lock shared: %s", strerror(errno));
 	return rc;
+}
+
+/* Whether the attach lock can be held exclusively within ms: no other
+ * process is attached (one that just left may still hold it a moment). */
+static int
+alone(unsigned ms)
+{
+	const struct timespec pause = { 0, 100000000L };
+
+	for (unsigned waited = 0; !envlock_exclusive(0); waited += 100) {
+		if (waited >= ms)
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+	return 1;
 }
 
 int
@@ -440,13 +506,22 @@ store_open(const char *data_dir, unsigned cache_mb, char *err, size_t errlen)
 	 */
 	if (envlock_recovery_requested()) {
 		if (envlock_exclusive(RECOVERY_WAIT_MS))
-			return recover_by_force(err, errlen);
+			return recover_by_force("a process died holding a database "
+			    "mutex", err, errlen);
 		if (envlock_recovery_requested()) {
 			snprintf(err, errlen, "a forced recovery of %s is pending: "
 			    "processes are still attached; retry", data_dir);
 			return -1;
 		}
 	}
+	/*
+	 * The replication process, alone on the environment, makes the regions
+	 * anew: an environment opened without replication has regions that
+	 * cannot take it, and the group's sites come from the conf.
+	 */
+	if (rep_conf != NULL && rep_part == REPLICATION_PROCESS && alone(5000))
+		return recover_by_force("the replication process starts alone",
+		    err, errlen);
 	if (envlock_share() != 0) {
 		snprintf(err, errlen, "cannot lock %s/env.lock: %s", data_dir,
 		    strerror(errno));
@@ -552,13 +627,23 @@ store_begin_write(DB_TXN **txn)
 	DBT k, v;
 	int rc;
 
+	/* a commit this process cannot send to the group is never made; it
+	 * joins once the replication process runs */
+	if (rep_conf != NULL && !replication_joined()) {
+		char err[256];
+
+		if (replication_start(env, rep_conf, rep_part, err, sizeof(err)) != 0)
+			log_error("%s", err);
+		if (!replication_joined())
+			return DB_REP_UNAVAIL;
+	}
 	if ((rc = need(T_META)) != 0 || (rc = store_begin(txn)) != 0)
 		return rc;
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
 	k.data = (void *)STORE_AUDIT_HEAD;
 	k.size = (u_int32_t)strlen(STORE_AUDIT_HEAD);
-	v.flags = DB_DBT_PARTIAL;
+	v.flags = DB_DBT_PARTIAL | DB_DBT_USERMEM;
 	rc = tables[T_META]->get(tables[T_META], *txn, &k, &v, DB_RMW);
 	if (rc == 0 || rc == DB_NOTFOUND)
 		return 0;
@@ -582,9 +667,12 @@ store_commit(DB_TXN *txn)
 {
 	int rc;
 
-	if ((rc = txn->commit(txn, DB_TXN_NOSYNC)) != 0)
+	if (rep_conf != NULL)
+		replication_perm_failed();
+	if ((rc = txn->commit(txn, DB_TXN_NOSYNC)) != 0 || (rc = store_sync()) != 0)
 		return rc;
-	return store_sync();
+	/* committed here, but not acknowledged by a quorum: never a 2xx */
+	return rep_conf != NULL && replication_perm_failed() ? DB_REP_UNAVAIL : 0;
 }
 
 int
@@ -700,6 +788,8 @@ store_get(DB_TXN *txn, enum store_table t, const void *key, size_t klen,
 	k.size = (u_int32_t)klen;
 	v.flags = DB_DBT_MALLOC;
 	rc = tables[t]->get(tables[t], txn, &k, &v, flags);
+	if (rc != 0 && txn == NULL && reopen_dead(t, rc))
+		rc = tables[t]->get(tables[t], txn, &k, &v, flags);
 	/* kept under the counter read before the database was */
 	if (rc == 0 || rc == DB_NOTFOUND)
 		readcache_keep(t, gen, key, klen, rc == 0 ? v.data : NULL, v.size);
@@ -852,8 +942,11 @@ store_exists(DB_TXN *txn, enum store_table t, const void *key, size_t klen)
 	memset(&v, 0, sizeof(v));
 	k.data = (void *)key;
 	k.size = (u_int32_t)klen;
-	v.flags = DB_DBT_PARTIAL;
-	return tables[t]->get(tables[t], txn, &k, &v, 0);
+	v.flags = DB_DBT_PARTIAL | DB_DBT_USERMEM;
+	if ((rc = tables[t]->get(tables[t], txn, &k, &v, 0)) != 0 && txn == NULL &&
+	    reopen_dead(t, rc))
+		rc = tables[t]->get(tables[t], txn, &k, &v, 0);
+	return rc;
 }
 
 int
@@ -914,6 +1007,29 @@ has_prefix(const DBT *k, const void *prefix, size_t plen)
 	return k->size >= plen && memcmp(k->data, prefix, plen) == 0;
 }
 
+/*
+ * Names the key a cursor positions on.  With DB_DBT_REALLOC (filled_flags)
+ * Berkeley DB writes the key it finds into the same memory, which must
+ * then be the DBT's own: the key is copied there.
+ */
+static int
+set_key(DBT *k, const void *key, size_t len)
+{
+	void *mine;
+
+	if (!(k->flags & DB_DBT_REALLOC)) {
+		k->data = (void *)key;
+		k->size = (u_int32_t)len;
+		return 0;
+	}
+	if ((mine = realloc(k->data, len ? len : 1)) == NULL)
+		return ENOMEM;
+	memcpy(mine, key, len);
+	k->data = mine;
+	k->size = (u_int32_t)len;
+	return 0;
+}
+
 /* Position on the last key that starts with prefix: the first key after
  * the prefix range, then one step back. */
 static int
@@ -931,8 +1047,8 @@ seek_last(DBC *cur, DBT *k, DBT *v, const void *prefix, size_t plen)
 	if (n == 0)
 		return cur->get(cur, k, v, DB_LAST);
 	after[n - 1]++;
-	k->data = after;
-	k->size = (u_int32_t)n;
+	if ((rc = set_key(k, after, n)) != 0)
+		return rc;
 	rc = cur->get(cur, k, v, DB_SET_RANGE);
 	if (rc == DB_NOTFOUND)
 		return cur->get(cur, k, v, DB_LAST);
@@ -948,8 +1064,8 @@ seek_at_or_before(DBC *cur, DBT *k, DBT *v, const void *start, size_t slen)
 {
 	int rc;
 
-	k->data = (void *)start;
-	k->size = (u_int32_t)slen;
+	if ((rc = set_key(k, start, slen)) != 0)
+		return rc;
 	rc = cur->get(cur, k, v, DB_SET_RANGE);
 	if (rc == DB_NOTFOUND)
 		return cur->get(cur, k, v, DB_LAST);
@@ -969,11 +1085,16 @@ store_scan_from(DB_TXN *txn, enum store_table t, const void *prefix,
 	DBT k, v;
 	int rc, stop = 0;
 
-	if ((rc = need(t)) != 0 ||
-	    (rc = tables[t]->cursor(tables[t], txn, &cur, 0)) != 0)
+	if ((rc = need(t)) != 0)
+		return rc;
+	if ((rc = tables[t]->cursor(tables[t], txn, &cur, 0)) != 0 &&
+	    txn == NULL && reopen_dead(t, rc))
+		rc = tables[t]->cursor(tables[t], txn, &cur, 0);
+	if (rc != 0)
 		return rc;
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
+	k.flags = v.flags = filled_flags;
 	if (reverse && start != NULL) {
 		rc = seek_at_or_before(cur, &k, &v, start, slen);
 	} else if (reverse) {
@@ -983,10 +1104,9 @@ store_scan_from(DB_TXN *txn, enum store_table t, const void *prefix,
 			start = prefix;
 			slen = plen;
 		}
-		k.data = (void *)start;
-		k.size = (u_int32_t)slen;
-		rc = slen ? cur->get(cur, &k, &v, DB_SET_RANGE)
-		          : cur->get(cur, &k, &v, DB_FIRST);
+		if ((rc = set_key(&k, start, slen)) == 0)
+			rc = slen ? cur->get(cur, &k, &v, DB_SET_RANGE)
+			          : cur->get(cur, &k, &v, DB_FIRST);
 	}
 	while (rc == 0 && has_prefix(&k, prefix, plen)) {
 		if ((stop = fn(arg, k.data, k.size, v.data, v.size)) != 0)
@@ -994,6 +1114,10 @@ store_scan_from(DB_TXN *txn, enum store_table t, const void *prefix,
 		rc = cur->get(cur, &k, &v, reverse ? DB_PREV : DB_NEXT);
 	}
 	cur->close(cur);
+	if (filled_flags) {
+		free(k.data);
+		free(v.data);
+	}
 	if (stop < 0 || stop > 1)
 		return stop;
 	return rc == DB_NOTFOUND ? 0 : rc;

@@ -76,6 +76,15 @@ int store_open(const char *data_dir, unsigned cache_mb, char *err, size_t errlen
  * (the open just ran it).
  */
 void store_one_request(void);
+/*
+ * Before store_open(): with conf replication on, the environment joins the
+ * site's replication group (replication.h), as the replication process
+ * (andonctl replicate) or as a subordinate (every other process).  Writes
+ * of a process that could not join, and commits a quorum did not
+ * acknowledge, fail with DB_REP_UNAVAIL.
+ */
+struct conf;
+void store_replicate(const struct conf *c, int replication_process);
 void store_close(void);
 /* Close and reopen after DB_RUNRECOVERY (runs recovery through DB_REGISTER). */
 int store_reopen(void);

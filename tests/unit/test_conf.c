@@ -173,6 +173,95 @@ START_TEST(conf_refuses_bad_lines)
 END_TEST
 
 /* A missing data directory is an error that names it; nothing is made. */
+START_TEST(conf_replication_sites)
+{
+	struct conf c;
+	char err[512];
+
+	unsetenv("ANDON_DATA");
+	ck_assert_int_eq(load_conf_text("", &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.replication, 0);          /* off by default */
+	ck_assert_uint_eq(c.rep_priority, 100);
+	ck_assert_uint_eq(c.rep_site_count, 0);
+	ck_assert_int_eq(load_conf_text("replication = yes\n"
+	    "replication_local_site = 10.231.0.1:7001\n"
+	    "replication_base_url = https://a.example.org/andon/\n"
+	    "replication_priority = 0\n"
+	    "replication_site = b.example.org:7001 https://b.example.org/andon\n"
+	    "replication_site = [fd00::3]:7001\thttp://[fd00::3]:8080\n",
+	    &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.replication, 1);
+	ck_assert_str_eq(c.rep_local.host, "10.231.0.1");
+	ck_assert_uint_eq(c.rep_local.port, 7001);
+	ck_assert_str_eq(c.rep_local.base_url, "https://a.example.org/andon");
+	ck_assert_uint_eq(c.rep_priority, 0);
+	ck_assert_uint_eq(c.rep_site_count, 2);
+	ck_assert_str_eq(c.rep_sites[0].host, "b.example.org");
+	ck_assert_uint_eq(c.rep_sites[0].port, 7001);
+	ck_assert_str_eq(c.rep_sites[0].base_url, "https://b.example.org/andon");
+	ck_assert_str_eq(c.rep_sites[1].host, "fd00::3");
+	ck_assert_str_eq(c.rep_sites[1].base_url, "http://[fd00::3]:8080");
+	/* the same port on another host is another site */
+	ck_assert_int_eq(load_conf_text("replication_local_site = a:7001\n"
+	    "replication_site = b:7001 http://b\n", &c, err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(conf_refuses_bad_sites)
+{
+	static const struct {
+		const char *text;
+		const char *in_error;
+	} bad[] = {
+		{ "replication_local_site = a.example\n", "is not host:port" },
+		{ "replication_local_site = :7001\n", "the host must be" },
+		{ "replication_local_site = a b:7001\n", "the host must be" },
+		{ "replication_local_site = a:b:7001\n", "the host must be" },
+		{ "replication_local_site = a:0\n", "the port must be" },
+		{ "replication_local_site = a:65536\n", "the port must be" },
+		{ "replication_local_site = a:\n", "the port must be" },
+		{ "replication_local_site = a:+80\n", "the port must be" },
+		{ "replication_local_site = [::1\n", "is not [address]:port" },
+		{ "replication_local_site = [::1]7001\n", "is not [address]:port" },
+		{ "replication_site = b:7001\n", "names no base URL" },
+		{ "replication_site = b:7001 ftp://b\n", "is not a base URL" },
+		{ "replication_site = b:7001 https://\n", "is not a base URL" },
+		{ "replication_site = b:7001 https:///x\n", "is not a base URL" },
+		{ "replication_site = b:7001 https://u:p@b\n", "is not a base URL" },
+		{ "replication_site = b:7001 https://b/?x=1\n", "is not a base URL" },
+		{ "replication_site = b:7001 https://b x\n", "is not a base URL" },
+		{ "replication_site = b https://b\n", "is not host:port" },
+		{ "replication_base_url = b.example\n", "is not a base URL" },
+		{ "replication_site = b:7001 https://b\nreplication_site = b:7001 "
+		    "https://c\n", "line 2: replication_site: b:7001 is named twice" },
+		{ "replication_local_site = b:7001\nreplication_site = b:7001 "
+		    "https://b\n", "replication_site b:7001 is the local site" },
+		{ "replication = yes\nreplication_base_url = https://a\n",
+		    "needs replication_local_site" },
+		{ "replication = yes\nreplication_local_site = a:1\n",
+		    "needs replication_base_url" },
+		{ "replication_priority = 1001\n", "replication_priority" },
+		{ "replication = maybe\n", "replication must be yes or no" },
+	};
+	char nine[2048] = "";
+	struct conf c;
+	char err[512];
+
+	unsetenv("ANDON_DATA");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(load_conf_text(bad[i].text, &c, err, sizeof(err)) != 0,
+		    "accepted: %s", bad[i].text);
+		ck_assert_msg(strstr(err, bad[i].in_error) != NULL,
+		    "%s: error \"%s\" lacks \"%s\"", bad[i].text, err, bad[i].in_error);
+	}
+	for (int i = 0; i <= CONF_SITES_MAX; i++)
+		snprintf(nine + strlen(nine), sizeof(nine) - strlen(nine),
+		    "replication_site = s%d:7001 https://s%d\n", i, i);
+	ck_assert_int_ne(load_conf_text(nine, &c, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "at most 8 other sites") != NULL, "%s", err);
+}
+END_TEST
+
 START_TEST(store_never_makes_the_data_dir)
 {
 	char dir[] = "/tmp/andon-unit.XXXXXX", missing[64], file[64], err[512];
@@ -197,4 +286,5 @@ START_TEST(store_never_makes_the_data_dir)
 END_TEST
 
 UNIT_MAIN("conf", 0, conf_defaults_are_documented, conf_file,
-    conf_refuses_bad_lines, store_never_makes_the_data_dir)
+    conf_refuses_bad_lines, conf_replication_sites, conf_refuses_bad_sites,
+    store_never_makes_the_data_dir)

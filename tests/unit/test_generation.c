@@ -54,5 +54,30 @@ START_TEST(generation_counts_watched_writes)
 }
 END_TEST
 
+/* A replica's counters read as unknown; back to master, they moved on. */
+START_TEST(generation_replica_reads_unknown)
+{
+	uint64_t before[GEN_COUNT];
+
+	for (int g = 0; g < GEN_COUNT; g++) {
+		before[g] = generation_read((enum generation)g);
+		ck_assert(before[g] != GENERATION_UNKNOWN);
+	}
+	generation_set_replica(1);
+	generation_set_replica(1);
+	for (int g = 0; g < GEN_COUNT; g++)
+		ck_assert(generation_read((enum generation)g) == GENERATION_UNKNOWN);
+	generation_bump(GEN_KS_ACTIVE);
+	ck_assert(generation_read(GEN_KS_ACTIVE) == GENERATION_UNKNOWN);
+	generation_set_replica(0);
+	for (int g = 0; g < GEN_COUNT; g++) {
+		uint64_t now = generation_read((enum generation)g);
+
+		ck_assert(now != GENERATION_UNKNOWN);
+		ck_assert(now != before[g]);
+	}
+}
+END_TEST
+
 UNIT_MAIN("generation", UNIT_STORE | UNIT_SLOW,
-    generation_counts_watched_writes)
+    generation_counts_watched_writes, generation_replica_reads_unknown)
