@@ -9,11 +9,14 @@
 #include "ratelimit.h"
 #include "store.h"
 
+/* A bucket stamped later than now by more than this: the clock stepped. */
+#define CLOCK_STEP_MS 1000
+
 static double
 tokens_now(DB_TXN *txn, const char *key, unsigned per_minute, unsigned burst,
            uint32_t flags, int *rc)
 {
-	int64_t now = clock_now_ms();
+	int64_t now, at;
 	double tokens = burst;
 	json_t *rec;
 
@@ -25,9 +28,20 @@ tokens_now(DB_TXN *txn, const char *key, unsigned per_minute, unsigned burst,
 	if (*rc != 0)
 		return 0;
 	tokens = json_number_value(json_object_get(rec, "tokens"));
-	tokens += (double)(now - json_integer_value(json_object_get(rec, "at"))) *
-	    per_minute / 60000.0;
+	at = json_integer_value(json_object_get(rec, "at"));
 	json_decref(rec);
+	/* read after the record: a spender the read waited for stamped its
+	 * time first, so now is not behind it but for a stepped clock */
+	now = clock_now_ms();
+	/* spent well "after" now: the wall clock was stepped back since, by
+	 * an unknown amount.  Counted as negative time it locked the key out
+	 * for as long as the step (an hour back: Retry-After 3600, and no
+	 * spend to restamp the bucket); the bucket counts as full, as a step
+	 * forward makes it: a step gives at most one burst more. */
+	if (now < at - CLOCK_STEP_MS)
+		return burst;
+	if (now > at)
+		tokens += (double)(now - at) * per_minute / 60000.0;
 	return tokens > burst ? burst : tokens;
 }
 

@@ -1,4 +1,5 @@
 /* test_ratelimit.c - unit tests of lib/ratelimit.c (Check). */
+#include "clock.h"
 #include "ratelimit.h"
 #include "store.h"
 #include "unit.h"
@@ -48,6 +49,30 @@ START_TEST(rate_limit_burst_then_refuse)
 }
 END_TEST
 
+/* A bucket emptied an hour ahead of the clock (the wall clock was
+ * stepped back since) does not lock the key out for that hour: it counts
+ * as full, and refills at its rate after the burst. */
+START_TEST(rate_limit_survives_a_clock_stepped_back)
+{
+	char key[STORE_KEY_MAX];
+	json_t *rec;
+	int retry = 0;
+
+	ck_assert_int_gt(store_key(key, sizeof(key), "key_unit", "admin", NULL), 0);
+	rec = json_pack("{s:f, s:I}", "tokens", 0.0, "at",
+	    (json_int_t)(clock_now_ms() + 3600000));
+	ck_assert_int_eq(store_put_json(NULL, T_RATELIMIT, key, rec, 0), 0);
+	json_decref(rec);
+	for (int i = 0; i < 2; i++) {
+		ck_assert(ratelimit_check("key_unit", "admin", 30, 2, &retry));
+		spend("key_unit", "admin", 30, 2);
+	}
+	ck_assert(!ratelimit_check("key_unit", "admin", 30, 2, &retry));
+	/* 30 a minute: the next token in 2 s, not in an hour */
+	ck_assert_int_le(retry, 2);
+}
+END_TEST
+
 START_TEST(rate_limit_refills_with_time)
 {
 	int retry = 0;
@@ -77,4 +102,4 @@ END_TEST
 
 /* it sleeps ~3 s; durable commits on a busy box */
 UNIT_MAIN("ratelimit", UNIT_STORE | UNIT_SLOW, rate_limit_burst_then_refuse,
-    rate_limit_refills_with_time)
+    rate_limit_survives_a_clock_stepped_back, rate_limit_refills_with_time)
