@@ -11,6 +11,11 @@
 #ifndef ANDON_WATCHDOG_H
 #define ANDON_WATCHDOG_H
 
+/*
+ * Both starts also watch for a crash (SIGSEGV, SIGBUS, SIGILL, SIGFPE): it
+ * leaves DATA/recover-needed before the signal takes its course, since the
+ * process may die holding a region mutex (watchdog.c).
+ */
 /* Starts the watching thread; 0, or -1 when it could not be created. */
 int watchdog_start(void);
 /*

@@ -69,5 +69,34 @@ START_TEST(watchdog_ends_stuck_work_only)
 }
 END_TEST
 
+/* A crash (here a write to an unmapped address) asks for a forced
+ * recovery before the signal takes its course: the process may have died
+ * holding a region mutex. */
+START_TEST(watchdog_turns_a_crash_into_a_recovery)
+{
+	pid_t child;
+	int status;
+
+	ck_assert_int_eq(envlock_recovery_requested(), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		/* unmapped, and not null (which UBSan would report first) */
+		volatile uintptr_t nowhere = 64;
+
+		if (watchdog_start_alarm() != 0)
+			_exit(99);
+		*(volatile int *)nowhere = 1;
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	/* killed by the signal, or ended by the sanitizer's report */
+	ck_assert(WIFSIGNALED(status) || (WIFEXITED(status) &&
+	    WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 99));
+	ck_assert_int_eq(envlock_recovery_requested(), 1);
+	envlock_recovery_done();
+}
+END_TEST
+
 UNIT_MAIN("watchdog", UNIT_STORE | UNIT_SLOW, watchdog_ends_stuck_work_only,
-    a_zombie_is_not_alive)
+    a_zombie_is_not_alive, watchdog_turns_a_crash_into_a_recovery)
