@@ -145,12 +145,13 @@ intervention_merge(DB_TXN *txn, const char *tenant, json_t *item,
 	if (rc == 0) {
 		snprintf(id, sizeof(id), "%s", json_string_value(known));
 		json_decref(known);
-		store_key(key, sizeof(key), tenant, id, NULL);
-		rc = store_get_json(txn, T_INTERVENTIONS, key, &rec, DB_RMW);
+		rc = store_key(key, sizeof(key), tenant, id, NULL) < 0 ? EINVAL :
+		    store_get_json(txn, T_INTERVENTIONS, key, &rec, DB_RMW);
 	}
 	if (rc == DB_NOTFOUND) {
 		id_random_hex(id, sizeof(id), "int_", 12);
-		store_key(key, sizeof(key), tenant, id, NULL);
+		if (store_key(key, sizeof(key), tenant, id, NULL) < 0)
+			return EINVAL;
 		rec = json_deep_copy(item);
 		json_object_set_new(rec, "id", json_string(id));
 		json_object_set_new(rec, "organization_id", json_string(tenant));

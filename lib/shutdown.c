@@ -210,8 +210,9 @@ visible_active(void *arg, const void *key, size_t klen, json_t *summary,
 	    !(olen == strlen(tenant) && !memcmp(key, tenant, olen)))
 		return 0;
 	owner = json_string_value(json_object_get(summary, "organization_id"));
-	store_key(rkey, sizeof(rkey), owner ? owner : "",
-	    json_string_value(json_object_get(summary, "id")), NULL);
+	if (store_key(rkey, sizeof(rkey), owner ? owner : "",
+	    json_string_value(json_object_get(summary, "id")), NULL) < 0)
+		return 0;             /* not a summary this version wrote */
 	if ((rc = store_get_json(NULL, T_SHUTDOWNS, rkey, &rec, 0)) != 0)
 		return rc == DB_NOTFOUND ? 0 : rc;
 	if ((*item = view_for_tenant(rec, tenant)) == NULL)
@@ -246,7 +247,8 @@ find_shutdown(DB_TXN *txn, const char *tenant, const char *id, json_t **rec,
 	rc = store_get_json(txn, T_SHUTDOWNS, key, rec, flags);
 	if (rc != DB_NOTFOUND)
 		return rc;
-	store_key(key, sizeof(key), "*", id, NULL);
+	if (store_key(key, sizeof(key), "*", id, NULL) < 0)
+		return DB_NOTFOUND;
 	if ((rc = store_get_json(txn, T_ESD_ACTIVE, key, &summary, 0)) != 0)
 		return rc;
 	owner = json_string_value(json_object_get(summary, "organization_id"));
