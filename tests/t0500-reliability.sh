@@ -97,6 +97,7 @@ answered_kills_survive() {
 	api POST /api/v1/kill-switch/kill '{"target_type":"run","target_id":"after-restart"}'
 	check_status 201 "writes work after the restart"
 	check "audit chain and transparency log verify after the restart" ctl verify
+	bdb_crashes_after_sigkill
 }
 
 export CONF_OVERRIDES="rate_limit_per_minute=100000 rate_limit_burst=100000"

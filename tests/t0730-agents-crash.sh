@@ -100,6 +100,7 @@ crash_mid_cascade() {
 		check "all $N agents are revoked" [ "$(revoked_count)" = "$N" ]
 	fi
 	check "chain and log verify at the end" ctl verify
+	bdb_crashes_after_sigkill
 }
 
 export CONF_OVERRIDES="rate_limit_per_minute=100000 rate_limit_burst=100000"

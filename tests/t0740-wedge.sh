@@ -104,6 +104,7 @@ wedge_and_recover() {
 	api GET /v1/api-keys
 	check_status 200 "the admin family answers after the recovery"
 	check "audit chain and transparency log verify" ctl verify
+	bdb_crashes_after_sigkill
 }
 
 for_each_server wedge_and_recover

@@ -361,6 +361,7 @@ crash_and_pair() {
 		cat "$DATA/log/notifier.log"
 	fi
 	cleanup
+	bdb_crashes_after_sigkill
 }
 
 slow_timed_out() {

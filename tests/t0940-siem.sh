@@ -247,6 +247,7 @@ siem_flow() {
 	check "no API key secret in any sink or the siem's log" \
 		bash -c '! grep -r -a -F -q -e "${1:23}" -e "${2:23}" -e "${3:23}" "$4"' \
 		_ "$ADMIN_KEY" "$KEY_B" "$secret" "$DATA/log"
+	bdb_crashes_after_sigkill
 }
 
 # Plain CGI (mod_cgid): its events reach the sink like any other.

@@ -217,24 +217,7 @@ process_faults() {
 	rm -rf "$new"
 	check "audit chain and transparency log verify after the chaos" ctl verify
 
-	# Berkeley DB 5.3 itself may crash after a process was SIGKILLed inside
-	# its lock region (seen: a SEGV in __lock_detect).  Such a crash is one
-	# more process fault, which must ask for a forced recovery (watchdog.c)
-	# and lose nothing (checked above); any other sanitizer report stays and
-	# fails the test (stop_server).
-	local report bdb=0
-	for report in "$DATA"/log/asan.*; do
-		[ -e "$report" ] || continue
-		grep -q 'ERROR: AddressSanitizer: SEGV' "$report" &&
-			grep -m1 '^ *#0 ' "$report" | grep -q 'libdb-5\.3\.so' || continue
-		bdb=$((bdb + 1))
-		mv "$report" "$DATA/log/bdb-crash.${report##*.}"
-	done
-	echo "# Berkeley DB crashed inside its own code $bdb times after the SIGKILLs"
-	if ((bdb > 0)); then
-		check "each such crash asked for a forced recovery" \
-			grep -q 'crashed: asking for a forced recovery' "$DATA"/log/*.log
-	fi
+	bdb_crashes_after_sigkill
 }
 
 for_each_server process_faults
