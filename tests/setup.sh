@@ -280,9 +280,9 @@ app_pids() {
 
 # bdb_crashes_after_sigkill: for tests that SIGKILL processes inside
 # Berkeley DB.  Berkeley DB 5.3 may then crash in its own code in another
-# process (seen: SEGV in __lock_detect, __lock_vec and __lock_promote under
-# failchk() aborting the dead process's transaction): its lock region was
-# left half-changed.  Such a crash is one more process fault: the crashed
+# process (seen: SEGV or SIGBUS in __lock_detect, and in __lock_vec and
+# __lock_promote under failchk() cleaning up after the dead process): its
+# lock region was left half-changed.  Such a crash is one more process fault: the crashed
 # process asks for a forced recovery (lib/watchdog.c, test_watchdog; its
 # stderr is not kept under lighttpd), and the test's own checks say
 # nothing was lost and the service came back.  Its sanitizer reports
@@ -293,7 +293,7 @@ bdb_crashes_after_sigkill() {
 	BDB_CRASHES=0
 	for report in "$DATA"/log/asan.*; do
 		[ -e "$report" ] || continue
-		grep -q 'ERROR: AddressSanitizer: SEGV' "$report" &&
+		grep -Eq 'ERROR: AddressSanitizer: (SEGV|BUS) ' "$report" &&
 			grep -m1 '^ *#0 ' "$report" | grep -q 'libdb-5\.3\.so' || continue
 		BDB_CRASHES=$((BDB_CRASHES + 1))
 		mv "$report" "$DATA/log/bdb-crash.${report##*.}"
