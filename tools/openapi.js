@@ -111,7 +111,10 @@ const CODES = {
 	429: ['rate_limited'],
 	500: ['internal'],
 	503: ['emergency_shutdown', 'gate_unavailable', 'key_verification_busy',
-		'secrets_unavailable', 'unhealthy', 'storage_full', 'internal'],
+		'secrets_unavailable', 'unhealthy', 'storage_full', 'no_master',
+		'not_replicated', 'internal'],
+	// replication on, a write reaching a replica (README, "High availability")
+	307: ['not_master'],
 };
 // The web servers' own error pages on the API's paths (conf/errors/NNN.html,
 // each a problem+json document: issue 16 defect 1): any route may meet one.
@@ -400,6 +403,7 @@ const headers = {
 	'X-Emergency-Warning': H('While a severity-3 emergency shutdown covers the caller: "esd_…; severity=3" (the JSON body carries emergency_warning too).'),
 	'Retry-After': H('Seconds to wait before retrying.', { type: 'integer' }),
 	'WWW-Authenticate': H('Bearer realm="andon", error="invalid_token"'),
+	'Location': H('The master\'s base URL with the same path and query.'),
 };
 
 function problem(description, extraHeaders = []) {
@@ -420,7 +424,8 @@ const responses = {
 	IdempotencyReused: problem('The Idempotency-Key was used with a different body.'),
 	RateLimited: problem('Over the key\'s rate limit.', ['Retry-After']),
 	Internal: problem('The request could not be completed (never a stack, path or database message).'),
-	Unavailable: problem('emergency_shutdown (severity 4-5 covering the caller; shutdown_id, severity and reason in the body), gate_unavailable (the gate could not be read: fail closed), key_verification_busy, secrets_unavailable, storage_full (the data directory is full: the write was not acknowledged; retry it, with the same Idempotency-Key, once space is freed), or a transient database failure (internal). Retry after Retry-After.', ['Retry-After']),
+	Unavailable: problem('emergency_shutdown (severity 4-5 covering the caller; shutdown_id, severity and reason in the body), gate_unavailable (the gate could not be read: fail closed), key_verification_busy, secrets_unavailable, storage_full (the data directory is full: the write was not acknowledged; retry it, with the same Idempotency-Key, once space is freed), no_master (replication: no site is the master now, an election runs), not_replicated (replication: a quorum of sites did not acknowledge the write; retry it with the same Idempotency-Key), or a transient database failure (internal). Retry after Retry-After.', ['Retry-After']),
+	Redirect: problem('Replication on, this site is a replica (not_master): repeat the request, with the same method, body and Idempotency-Key, at Location, the master\'s base URL with the same path and query.', ['Location']),
 };
 
 function json(schema, description, extraHeaders = []) {
@@ -505,6 +510,9 @@ Every check that answers killed records a \`hard_block\` intervention (aggregate
 
 const paths = {};
 function route(path, method, x) {
+	// a write reaching a replica goes to the master (lib/server.c)
+	if (method !== 'GET')
+		x.responses = { ...x.responses, 307: { $ref: '#/components/responses/Redirect' } };
 	paths[path] = paths[path] || {};
 	paths[path][method.toLowerCase()] = x;
 }
