@@ -62,24 +62,37 @@ wait_for_turn(const char *data_dir)
 	return leaving ? -1 : 0;
 }
 
+/*
+ * Every tenth of a second the deadlock detector (store_detect_deadlocks():
+ * no process runs it on each conflict), every second the checkpoint and
+ * failchk (store_maintain()).
+ */
 static void
 checkpoint_until_told(const struct conf *conf)
 {
-	const struct timespec second = { 1, 0 };
+	const struct timespec tenth = { 0, 100 * 1000 * 1000 };
 	char err[512];
+	unsigned ticks = 0;
 
+	/* the open runs failchk(), which waits for good on a mutex a dead
+	 * process held: the watchdog turns that into a forced recovery */
+	watchdog_arm(conf->watchdog_seconds * WATCHDOG_OPEN_FACTOR);
 	if (store_open(conf->data_dir, conf->db_cache_mb, err, sizeof(err)) != 0) {
+		watchdog_disarm();
 		log_error("%s", err);
 		return;
 	}
+	watchdog_disarm();
 	while (!leaving) {
-		nanosleep(&second, NULL);
+		nanosleep(&tenth, NULL);
 		/* a stuck process asked for a forced recovery: leave at once,
 		 * without closing (that may wait on the dead one's mutex) */
 		if (envlock_recovery_requested())
 			_exit(0);
 		watchdog_arm(conf->watchdog_seconds);
-		store_maintain(conf->checkpoint_kbytes, conf->checkpoint_minutes);
+		store_detect_deadlocks();
+		if (++ticks % 10 == 0)
+			store_maintain(conf->checkpoint_kbytes, conf->checkpoint_minutes);
 		watchdog_disarm();
 	}
 	watchdog_arm(conf->watchdog_seconds);

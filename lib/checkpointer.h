@@ -9,7 +9,8 @@
  * forks one standby at start; the standbys wait on an exclusive flock of
  * DATA/checkpoint.lock, and the one holding it opens the environment and
  * checkpoints every second (conf checkpoint_kbytes / checkpoint_minutes),
- * which also lets Berkeley DB remove the log files it no longer needs.
+ * which also lets Berkeley DB remove the log files it no longer needs, and
+ * runs the deadlock detector ten times a second (store_detect_deadlocks()).
  * When it exits (its parent went away: it gets SIGTERM), another standby
  * takes the lock over.  A standby never serves a request.
  */

@@ -36,17 +36,6 @@
  * 507: clients and SDKs retry a 503 after Retry-After; lib/problem.c). */
 #define STORAGE_FULL_RETRY_AFTER "10"
 
-/*
- * The watchdog (watchdog.h): a request or a tick that has not finished
- * after conf.watchdog_seconds (60) is stuck inside Berkeley DB (a process
- * died holding a region mutex, see envlock.h); the process asks for a
- * forced recovery and exits.  Far above any real request (the longest, a
- * cascade kill of 1,000 agents, takes well under a second; lock waits give
- * up after 2 s and are retried).  Opening the store may wait for a
- * recovery, so it gets three times as long (the default's, before the conf
- * is read).
- */
-#define WATCHDOG_OPEN_FACTOR 3
 
 extern char **environ;
 

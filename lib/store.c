@@ -3,8 +3,9 @@
  *
  * Follows the Berkeley DB reference guide for several unrelated processes:
  * DB_REGISTER + DB_RECOVER on open (the first process after a crash runs
- * recovery), deadlock detection on every conflict, a lock timeout so a lock
- * held by a process killed mid-transaction is noticed, failchk() with an
+ * recovery), deadlock detection run by one process a few times a second
+ * (store_detect_deadlocks()), a lock timeout so a lock held by a process
+ * killed mid-transaction is noticed, failchk() with an
  * is-alive callback to release such locks, and a reopen when the environment
  * asks for recovery.  Every write commits durably (no DB_TXN_NOSYNC) before
  * the caller answers 2xx; concurrent commits share one log flush.
@@ -159,7 +160,7 @@ store_pid_alive(pid_t pid)
  * the same few processes hundreds of times a run: each is looked up once
  * per run (run_failchk() forgets the answers before each).
  */
-#define ALIVE_MEMO 32
+#define ALIVE_MEMO 256       /* set_thread_count(): every process there may be */
 static struct {
 	pid_t pid;
 	int alive;
@@ -335,24 +336,44 @@ reserve_regions(void)
 	struct stat st;
 	int fd, rc = 0;
 
+	/* the region files are numbered from 1 without a gap */
 	for (int i = 1; i <= 20 && rc == 0; i++) {
+		off_t want;
+
 		if ((size_t)snprintf(path, sizeof(path), "%s/__db.%03d", home, i) >=
 		    sizeof(path))
 			return ENAMETOOLONG;
-		if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
-			if (errno == ENOENT)
-				continue;
-			return errno;
-		}
-		if (fstat(fd, &st) != 0)
+		if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+			return errno == ENOENT ? 0 : errno;
+		if (fstat(fd, &st) != 0) {
 			rc = errno;
-		else if (st.st_size > 0 && (rc = posix_fallocate(fd, 0, st.st_size)) == 0 &&
-		    i >= 3 && st.st_size < cache &&
-		    fallocate(fd, FALLOC_FL_KEEP_SIZE, st.st_size, cache - st.st_size) != 0)
+			close(fd);
+			break;
+		}
+		want = i >= 3 && st.st_size < cache ? cache : st.st_size;
+		/* taken already (each plain CGI request opens the
+		 * environment): a stat, not two fallocate calls */
+		if (st.st_size > 0 && (off_t)st.st_blocks * 512 < want &&
+		    (rc = posix_fallocate(fd, 0, st.st_size)) == 0 && want > st.st_size &&
+		    fallocate(fd, FALLOC_FL_KEEP_SIZE, st.st_size, want - st.st_size) != 0)
 			rc = errno;
 		close(fd);
 	}
 	return rc;
+}
+
+/*
+ * Breaks deadlocks and expires lock timeouts now.  Called a few times a
+ * second by the process that keeps time (the checkpointer, or each plain
+ * CGI request as it opens): cheap when no lock request waited since the
+ * last run, and Berkeley DB checks lock timeouts only when it runs.
+ */
+int
+store_detect_deadlocks(void)
+{
+	int aborted = 0;
+
+	return env != NULL ? env->lock_detect(env, 0, DB_LOCK_DEFAULT, &aborted) : 0;
 }
 
 static int
@@ -377,7 +398,14 @@ open_environment(char *err, size_t errlen)
 		goto fail;
 	env->set_errcall(env, log_db_error);
 	env->set_msgcall(env, log_db_message);
-	env->set_lk_detect(env, DB_LOCK_DEFAULT);
+	/*
+	 * No deadlock detector on every conflict (set_lk_detect): writers
+	 * queue on the audit head (store_begin_write()), so a conflict is the
+	 * normal case under load, and each run of the detector builds a
+	 * waits-for matrix of every locker while holding the lock region:
+	 * with four writers it took a third of a kill's CPU and kept commits
+	 * from sharing a flush.  store_detect_deadlocks() runs it instead.
+	 */
 	env->set_lk_max_locks(env, 100000);
 	env->set_lk_max_objects(env, 100000);
 	env->set_lk_max_lockers(env, 10000);
@@ -397,6 +425,10 @@ open_environment(char *err, size_t errlen)
 	if ((rc = env->open(env, home, flags, 0660)) != 0 ||
 	    (rc = reserve_regions()) != 0)
 		goto fail;
+	/* plain CGI has no process that keeps time: each request runs the
+	 * detector once, which frees whoever waits on an older deadlock */
+	if (one_request)
+		store_detect_deadlocks();
 	if (rep_conf != NULL) {
 		/* tables are opened on first use: a replica's arrive by
 		 * replication, and only the master may create them */
@@ -1159,9 +1191,13 @@ store_maintain(unsigned checkpoint_kbytes, unsigned checkpoint_minutes)
 	if (env == NULL)
 		return;
 	/* a one-request process leaves it to the next open (it runs when
-	 * someone died, register_names_dead()) and the long-lived ones */
+	 * someone died, register_names_dead()) and the long-lived ones.
+	 * Every long-lived process runs it: a process that died holding a
+	 * region mutex wedges the others here, and their watchdogs then ask
+	 * for the forced recovery every attached process leaves for (t0740) */
 	if (!one_request && run_failchk() == DB_RUNRECOVERY)
 		store_reopen();
+	store_detect_deadlocks();
 	if (env != NULL && !checkpoints_elsewhere)
 		env->txn_checkpoint(env, checkpoint_kbytes, checkpoint_minutes, 0);
 }

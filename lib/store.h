@@ -189,12 +189,17 @@ int store_count(enum store_table t, uint64_t *count);
 int store_key(char *buf, size_t len, const char *first, ...);
 
 /* Checkpoint when the conf thresholds are due, release the locks of dead
- * processes (failchk). Cheap when nothing is due. */
+ * processes (failchk), break deadlocks. Cheap when nothing is due. */
 void store_maintain(unsigned checkpoint_kbytes, unsigned checkpoint_minutes);
 
 /* From now on store_maintain() leaves checkpoints to another process (the
- * checkpointer, checkpointer.h) and only releases dead processes' locks. */
+ * checkpointer, checkpointer.h): it only releases dead processes' locks
+ * and breaks deadlocks. */
 void store_checkpoints_elsewhere(void);
+
+/* Runs Berkeley DB's deadlock detector once (it also expires lock
+ * timeouts): whichever process keeps time calls it a few times a second. */
+int store_detect_deadlocks(void);
 
 /* Releases the locks and transactions of dead processes now (failchk);
  * DB_RUNRECOVERY when only a recovery can. */

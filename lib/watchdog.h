@@ -26,6 +26,15 @@ int watchdog_start(void);
  */
 int watchdog_start_alarm(void);
 
+/*
+ * A request or a tick that has not finished after conf.watchdog_seconds
+ * (60) is stuck inside Berkeley DB.  Far above any real request (the
+ * longest, a cascade kill of 1,000 agents, takes well under a second; lock
+ * waits give up after 2 s and are retried).  Opening the store may wait
+ * for a recovery, so it gets three times as long.
+ */
+#define WATCHDOG_OPEN_FACTOR 3
+
 /* The work starting now must end within seconds (0: no deadline). */
 void watchdog_arm(unsigned seconds);
 

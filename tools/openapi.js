@@ -508,10 +508,15 @@ const FAIL_CLOSED = `**Fail closed.** An SDK acts only on a \`200\` whose body i
 
 Every check that answers killed records a \`hard_block\` intervention (aggregated per target, not one write per call).`;
 
+// The routes that are not GET and still not writes (no ROUTE_WRITE in
+// their cgi-bin/*.c route table): a replica answers them itself.
+const NOT_WRITES = new Set(['POST /v1/sessions/introspect']);
+
 const paths = {};
 function route(path, method, x) {
-	// a write reaching a replica goes to the master (lib/server.c)
-	if (method !== 'GET')
+	// a write reaching a replica goes to the master (lib/server.c: only
+	// ROUTE_WRITE routes are redirected)
+	if (method !== 'GET' && !NOT_WRITES.has(method + ' ' + path))
 		x.responses = { ...x.responses, 307: { $ref: '#/components/responses/Redirect' } };
 	paths[path] = paths[path] || {};
 	paths[path][method.toLowerCase()] = x;
