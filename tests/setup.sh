@@ -28,6 +28,7 @@
 # servers for for_each_server (default "lighttpd apache").  ANDON_TEST_PRELOAD
 # (a shared object, e.g. the fault shim tests/faults/iofail.so) is preloaded
 # into the application processes under lighttpd and apache (mod_proxy_fcgi).
+# ANDON_TEST_ASAN_OPTIONS is appended to their ASAN_OPTIONS.
 set -u
 
 TOP=${abs_top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
@@ -104,7 +105,7 @@ pick_port() {
 # directory; stop_server fails the test when one appears.
 server_sanitizer_env() {
 	# ASan wants its runtime first; a preloaded shim comes before it
-	export ASAN_OPTIONS="detect_leaks=0:log_path=$DATA/log/asan${ANDON_TEST_PRELOAD:+:verify_asan_link_order=0}"
+	export ASAN_OPTIONS="detect_leaks=0:log_path=$DATA/log/asan${ANDON_TEST_PRELOAD:+:verify_asan_link_order=0}${ANDON_TEST_ASAN_OPTIONS:+:$ANDON_TEST_ASAN_OPTIONS}"
 	export UBSAN_OPTIONS="print_stacktrace=1:log_path=$DATA/log/ubsan"
 }
 
