@@ -39,6 +39,7 @@
 #include "pepper.h"
 #include "scope.h"
 #include "priority.h"
+#include "replication.h"
 #include "siem.h"
 #include "store.h"
 #include "tlog.h"
@@ -782,7 +783,8 @@ stop_replicating(int sig)
  * replicate: the site's replication process (replication.h), in the
  * foreground until SIGTERM or SIGINT: it starts the replication manager,
  * whose threads listen, elect and apply, and keeps the environment's
- * maintenance going (failchk, checkpoints) once a second.
+ * maintenance going (failchk, checkpoints) and the lag reports
+ * (replication.h) once a second.
  */
 static int
 cmd_replicate(int argc, char **argv)
@@ -806,6 +808,7 @@ cmd_replicate(int argc, char **argv)
 	while (!replicate_stopping) {
 		nanosleep(&second, NULL);
 		store_maintain(conf.checkpoint_kbytes, conf.checkpoint_minutes);
+		replication_tick(store_env(), &conf);
 	}
 	return 0;
 }
@@ -819,19 +822,36 @@ site_url(const char *host, unsigned port)
 	return url ? url : "";
 }
 
+/* "lag: B bytes S s (measured A s ago)", for this site or (site not NULL)
+ * "replica: SITE lag: ...": the lag, and how old the figure is. */
+static void
+print_lag(const char *site, unsigned long long bytes, long long ms,
+          long long age_ms)
+{
+	if (site != NULL)
+		printf("replica: %s ", site);
+	printf("lag: %llu bytes %lld.%01lld s (measured %lld.%01lld s ago)\n",
+	    bytes, ms / 1000, ms % 1000 / 100, age_ms / 1000, age_ms % 1000 / 100);
+}
+
 /*
- * rep-status: "key: value" lines: this site's role, the master (its
- * address and base URL), then one line per other site.
+ * rep-status: "key: value" lines: this site's site, its role, the master
+ * (its address and base URL), one line per other site, the next log
+ * position, how far this site is behind its master ("lag:"), and on the
+ * master how far each replica is ("replica:"), as the lag reports
+ * (replication.h) last said.
  */
 static int
 cmd_rep_status(int argc, char **argv)
 {
+	struct replication_peer peers[CONF_SITES_MAX];
+	struct replication_state rs;
 	DB_REPMGR_SITE *sites = NULL;
 	DB_REP_STAT *st = NULL;
 	DB_SITE *me;
 	DB_ENV *env;
 	u_int count = 0;
-	int rc, my_eid = -1;
+	int rc, my_eid = -1, npeers;
 
 	(void)argc;
 	(void)argv;
@@ -863,6 +883,16 @@ cmd_rep_status(int argc, char **argv)
 		    site_url(sites[i].host, sites[i].port));
 	printf("log: %lu/%lu\n", (unsigned long)st->st_next_lsn.file,
 	    (unsigned long)st->st_next_lsn.offset);
+	if (replication_state(env, &conf, &rs) == 0 && rs.lag_known)
+		print_lag(NULL, rs.lag_bytes, rs.lag_ms, rs.lag_age_ms);
+	else
+		printf("lag: unknown (no answer from a master for %d s)\n",
+		    REPLICATION_LAG_FRESH_MS / 1000);
+	if (st->st_status == DB_REP_MASTER &&
+	    (npeers = replication_peers(&conf, peers, CONF_SITES_MAX)) > 0)
+		for (int i = 0; i < npeers; i++)
+			print_lag(peers[i].site, peers[i].lag_bytes, peers[i].lag_ms,
+			    peers[i].age_ms);
 	free(st);
 	free(sites);
 	return 0;
@@ -941,8 +971,9 @@ static const struct command commands[] = {
 	          "foreground, until SIGTERM)",
 	  .min_args = 0, .max_args = 0, .run = cmd_replicate },
 	{ .name = "rep-status", .args = "",
-	  .help = "this site's replication role, the master and\n"
-	          "the other sites",
+	  .help = "this site's replication role, the master, the\n"
+	          "other sites, and the lag (this site's behind the\n"
+	          "master; on the master, each replica's)",
 	  .min_args = 0, .max_args = 0, .run = cmd_rep_status },
 	{ .name = "siem", .args = "[--once]",
 	  .help = "send every audit event to the SIEM sinks the\n"

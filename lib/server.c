@@ -99,6 +99,12 @@ ctx_page(struct ctx *c, int rc, json_t *items, const struct problem *p,
 	return ctx_answer(c, rc, 200, items, p);
 }
 
+int
+ctx_replication(const struct ctx *c, struct replication_state *st)
+{
+	return replication_state(store_env(), c->conf, st);
+}
+
 static void
 on_term(int sig)
 {

@@ -81,4 +81,9 @@ int ctx_answer(struct ctx *c, int rc, int status, json_t *out,
 int ctx_page(struct ctx *c, int rc, json_t *items, const struct problem *p,
              long def, const char *key, const char *name);
 
+/* With conf replication on, this site's replication state
+ * (replication.h): 0, or -1 when off or the environment cannot say. */
+struct replication_state;
+int ctx_replication(const struct ctx *c, struct replication_state *st);
+
 #endif

@@ -128,7 +128,7 @@ const schemas = {
 	Problem: obj({
 		type: { type: 'string', description: 'always about:blank' },
 		title: { type: 'string', description: 'the HTTP reason phrase' },
-		status: int(400, 599),
+		status: int(300, 599, { description: 'an error status, or 307 (not_master)' }),
 		detail: { type: 'string', description: 'what went wrong, for a person; always present' },
 		code: { type: 'string', enum: ALL_CODES, description: 'a stable machine word' },
 		field: { type: 'string', description: 'the body field or query parameter at fault, when one is' },
@@ -315,7 +315,17 @@ const schemas = {
 	}, ['id', 'name', 'prefix', 'scopes', 'created_at'], {
 		description: 'An API key record; never its hash.',
 	}),
-	Health: obj({ status: { const: 'ok' }, database: { const: 'ok' } }, ['status', 'database']),
+	Health: obj({
+		status: { const: 'ok' }, database: { const: 'ok' },
+		replication: obj({
+			role: { type: 'string', enum: ['master', 'replica'] },
+			master: { type: 'string', description: "the master's base URL" },
+			lag_bytes: { type: ['integer', 'null'], minimum: 0 },
+			lag_seconds: { type: ['number', 'null'], minimum: 0, description: 'how far this site is behind its master (0 on the master); null when the master has not answered for 3 s' },
+		}, ['role', 'master', 'lag_bytes', 'lag_seconds'], {
+			description: 'With replication on only.',
+		}),
+	}, ['status', 'database']),
 	AuditEvent: obj({
 		id: { type: 'string', pattern: '^evt_' },
 		seq: int(1),
@@ -759,7 +769,8 @@ route('/v1/api-keys/{id}', 'DELETE', op('api-keys', 'revokeKey', {
 }));
 route('/healthz', 'GET', op('operations', 'health', {
 	summary: 'Health check (public)', scope: null,
-	ok: { 200: json('Health', 'The database answers.') },
+	description: 'With replication on, a site that is not the master and knows no master answers 503 no_master (it still answers checks from its own copy, which may be stale, and refuses writes): take it out of a load balancer\'s rotation.',
+	ok: { 200: json('Health', 'The database answers (and, with replication on, a master is known).') },
 }));
 route('/metrics', 'GET', op('operations', 'metrics', {
 	summary: 'Prometheus metrics (all tenants)', scope: 'platform:admin',
