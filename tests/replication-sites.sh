@@ -22,6 +22,8 @@
 #   rep_status_has I ERE      rep-status of site I has a matching line
 #   is_killed I TARGET WANT   a check on site I answers is_killed WANT
 #   end_pid PID               SIGTERM, SIGKILL after 20 s
+#   kill_load I PREFIX DIR &  kills through site I until DIR/stop; the
+#                             acknowledged ones in DIR/acked (acked_count)
 # Needs root and ip(8): sourcing it skips the test (77) otherwise.
 
 if ! is_root || ! command -v ip >/dev/null 2>&1; then
@@ -173,16 +175,24 @@ start_web() {
 	FWDPID[i]=$!
 }
 
+# Stops site $1 (forwarder, web server, replication process), keeping its
+# data directory; the web server with $2 (default halt_server; stop_server
+# also fails the test on a sanitizer report).
+halt_site() {
+	local i=$1
+	use_site "$i"
+	end_pid "${FWDPID[i]:-}"
+	FWDPID[i]=
+	[ -n "$SERVER_PID_FILE" ] && "${2:-halt_server}"
+	end_pid "${REPPID[i]:-}"
+	REPPID[i]=
+}
+
 stop_sites() {
 	local i
 	for i in 1 2 3; do
 		[ -n "${SDATA[i]:-}" ] || continue
-		use_site "$i"
-		end_pid "${FWDPID[i]:-}"
-		FWDPID[i]=
-		[ -n "$SERVER_PID_FILE" ] && stop_server
-		end_pid "${REPPID[i]:-}"
-		REPPID[i]=
+		halt_site "$i" stop_server
 		SPIDF[i]=
 		((FAILED == 0)) && rm -rf "${SDATA[i]}"
 		SDATA[i]=
@@ -246,14 +256,23 @@ restart_replicate() {
 	start_replicate "$i"
 }
 
-# Stops site $1 (web server, forwarder, replication process), keeping its
-# data directory.
-halt_site() {
-	local i=$1
-	use_site "$i"
-	end_pid "${FWDPID[i]:-}"
-	FWDPID[i]=
-	[ -n "$SERVER_PID_FILE" ] && halt_server
-	end_pid "${REPPID[i]:-}"
-	REPPID[i]=
+# Kills sent through site $1 (curl -L to whichever site is the master) of
+# agents $2-1, $2-2... until $3/stop appears: "TARGET MS" appended to
+# $3/acked for each one answered 201 (MS: when the answer came).
+kill_load() {
+	local site=$1 prefix=$2 dir=$3 n=0 code
+	while [ ! -e "$dir/stop" ]; do
+		n=$((n + 1))
+		code=$(in_site "$site" "$(type -P curl)" -s -o /dev/null -L \
+			-w '%{http_code}' --connect-timeout 1 --max-time 10 -X POST \
+			-H "X-API-Key: $ADMIN_KEY" -H 'Content-Type: application/json' \
+			-H "Idempotency-Key: $prefix-$n" \
+			--data-binary "{\"target_type\":\"agent\",\"target_id\":\"$prefix-$n\"}" \
+			"http://127.0.0.1:$WEB_PORT/api/v1/kill-switch/kill")
+		[ "$code" = 201 ] && echo "$prefix-$n $(date +%s%3N)" >>"$dir/acked"
+		[ "$code" = 201 ] || sleep 0.1
+	done
 }
+
+# How many kills kill_load saw acknowledged in $1.
+acked_count() { wc -l <"$1/acked" 2>/dev/null || echo 0; }

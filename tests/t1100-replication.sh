@@ -113,52 +113,32 @@ no_master() {
 		fail "the lone replica still answers checks"
 }
 
-# Kills through site 2 (curl -L to whichever site is the master) until
-# $DATA_LOAD/stop appears; each target answered 201 is appended to
-# $DATA_LOAD/acked.
-kill_load() {
-	local n=0 code
-	while [ ! -e "$DATA_LOAD/stop" ]; do
-		n=$((n + 1))
-		code=$(ip netns exec "${NS[2]}" "$(type -P curl)" -s -o /dev/null -L \
-			-w '%{http_code}' --max-time 10 -X POST \
-			-H "X-API-Key: $ADMIN_KEY" -H 'Content-Type: application/json' \
-			-H "Idempotency-Key: load-$n" \
-			--data-binary "{\"target_type\":\"agent\",\"target_id\":\"load-$n\"}" \
-			"http://127.0.0.1:$WEB_PORT/api/v1/kill-switch/kill")
-		[ "$code" = 201 ] && echo "load-$n" >>"$DATA_LOAD/acked"
-		[ "$code" = 201 ] || sleep 0.1
-	done
-}
-
 new_master() {   # a survivor says it is the master
 	rep_status_has 2 '^role: master$' || rep_status_has 3 '^role: master$'
 }
-
-acked_count() { wc -l <"$DATA_LOAD/acked" 2>/dev/null || echo 0; }
 
 failover() {
 	local i before t lost=0 v2 v3
 	start_group
 	DATA_LOAD=$(mktemp -d /tmp/andon-t.XXXXXX) || exit 99
-	kill_load &
+	kill_load 2 load "$DATA_LOAD" &
 	LOADPID=$!
 	wait_until 20 "failover: kills are acknowledged through a replica" \
-		eval '[ "$(acked_count)" -ge 5 ]'
-	before=$(acked_count)
+		eval '[ "$(acked_count "$DATA_LOAD")" -ge 5 ]'
+	before=$(acked_count "$DATA_LOAD")
 	# every process of the master site, at once
 	kill_site 1
 	wait_until 30 "failover: a survivor is elected master" new_master
 	wait_until 30 "failover: writes resume after the failover" \
-		eval '[ "$(acked_count)" -ge $((before + 5)) ]'
+		eval '[ "$(acked_count "$DATA_LOAD")" -ge $((before + 5)) ]'
 	: >"$DATA_LOAD/stop"
 	wait "$LOADPID"
-	for t in $(cat "$DATA_LOAD/acked"); do
+	for t in $(cut -d' ' -f1 "$DATA_LOAD/acked"); do
 		for i in 2 3; do
 			is_killed "$i" "$t" true || { lost=$((lost + 1)); echo "# $t missing on site $i"; }
 		done
 	done
-	((lost == 0)) && ok "failover: all $(acked_count) acknowledged kills are on both survivors" ||
+	((lost == 0)) && ok "failover: all $(acked_count "$DATA_LOAD") acknowledged kills are on both survivors" ||
 		fail "failover: $lost acknowledged kills missing on a survivor"
 	v2=$(site_ctl 2 verify 2>&1)
 	v3=$(site_ctl 3 verify 2>&1)
