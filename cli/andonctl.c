@@ -39,6 +39,7 @@
 #include "pepper.h"
 #include "scope.h"
 #include "priority.h"
+#include "localstop.h"
 #include "replication.h"
 #include "siem.h"
 #include "store.h"
@@ -779,12 +780,58 @@ stop_replicating(int sig)
 	replicate_stopping = 1;
 }
 
+/* A kill another site kept while no master could be elected, handed over
+ * to this site (replication.h): kept here in turn, for hand_over_stops(). */
+static int
+receive_stop(const char *text)
+{
+	json_t *rec = json_loads(text, 0, NULL);
+	int rc = rec != NULL ? localstop_keep(conf.data_dir, rec) : EINVAL;
+
+	json_decref(rec);
+	return rc;
+}
+
+/*
+ * The kills this site keeps (localstop.h): on the master in touch with a
+ * majority, committed; on a replica that knows its master, handed over to
+ * it.  Each is forgotten once done; the others are tried again next time.
+ */
+static void
+hand_over_stops(void)
+{
+	const char *url;
+	json_t *all, *rec;
+	size_t i;
+	int master = replication_master(store_env(), &conf, &url), rc;
+
+	if (master < 0 || (master == 1 && !replication_quorum(&conf)) ||
+	    localstop_list(conf.data_dir, &all) != 0)
+		return;
+	json_array_foreach(all, i, rec) {
+		char *text = NULL;
+
+		if (master == 1)
+			rc = localstop_apply(rec);
+		else if ((text = json_dumps(rec, JSON_COMPACT)) == NULL)
+			rc = ENOMEM;
+		else
+			rc = replication_hand_over(store_env(), text);
+		free(text);
+		if (rc == 0)
+			localstop_remove(conf.data_dir,
+			    json_string_value(json_object_get(rec, "id")));
+	}
+	json_decref(all);
+}
+
 /*
  * replicate: the site's replication process (replication.h), in the
  * foreground until SIGTERM or SIGINT: it starts the replication manager,
  * whose threads listen, elect and apply, and keeps the environment's
- * maintenance going (failchk, checkpoints) and the lag reports
- * (replication.h) once a second.
+ * maintenance going (failchk, checkpoints), the lag reports
+ * (replication.h) and the hand-over of kept kills (localstop.h) once a
+ * second.
  */
 static int
 cmd_replicate(int argc, char **argv)
@@ -801,6 +848,7 @@ cmd_replicate(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	replication_process = 1;
+	replication_set_receiver(receive_stop);
 	if (open_store())
 		return 1;
 	fprintf(stderr, "andonctl: replicating %s as %s:%u\n", conf.data_dir,
@@ -809,6 +857,7 @@ cmd_replicate(int argc, char **argv)
 		nanosleep(&second, NULL);
 		store_maintain(conf.checkpoint_kbytes, conf.checkpoint_minutes);
 		replication_tick(store_env(), &conf);
+		hand_over_stops();
 	}
 	return 0;
 }

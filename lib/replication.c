@@ -251,11 +251,46 @@ known_site(const char *host, unsigned port)
 	return my_conf != NULL && conf_site_url(my_conf, host, port) != NULL;
 }
 
+static int (*stop_receiver)(const char *record);
+
+void
+replication_set_receiver(int (*receive)(const char *record))
+{
+	stop_receiver = receive;
+}
+
+/* Whether request starts with prefix. */
+static int
+is_message(const DBT *request, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return request->size >= n && memcmp(request->data, prefix, n) == 0;
+}
+
+/* "stop RECORD": a kept kill handed over; 0 when the receiver took it. */
+static int
+receive_stop(const DBT *request)
+{
+	size_t n = request->size - 5;
+	char *record;
+	int rc;
+
+	if (stop_receiver == NULL || n > 65536 || (record = malloc(n + 1)) == NULL)
+		return -1;
+	memcpy(record, (const char *)request->data + 5, n);
+	record[n] = '\0';
+	rc = stop_receiver(record);
+	free(record);
+	return rc;
+}
+
 /*
- * A replica's report, on the master (a message thread): "HOST PORT FILE
- * OFFSET", its address and the next log position it expects.  The answer:
- * "FILE OFFSET BYTES MS", the master's position and how far behind the
- * replica is, or "-" when this site is not the master or the report is
+ * A message of another site, on a message thread: "stop RECORD" (answered
+ * "done" or "retry"), or a replica's report "lag HOST PORT FILE OFFSET",
+ * its address and the next log position it expects, on the master.  Its
+ * answer: "FILE OFFSET BYTES MS", the master's position and how far behind
+ * the replica is, or "-" when this site is not the master or the report is
  * malformed.
  */
 static void
@@ -270,11 +305,14 @@ on_message(DB_ENV *env, DB_CHANNEL *responder, DBT *request, u_int32_t nrequest,
 	DB_LSN head, at;
 	DBT reply;
 
-	if (nrequest == 1 && request->size < sizeof(text) &&
-	    log_head(env, &head) == 1) {
+	if (nrequest == 1 && is_message(request, "stop ")) {
+		snprintf(answer, sizeof(answer), "%s", receive_stop(request) == 0 ?
+		    "done" : "retry");
+	} else if (nrequest == 1 && request->size < sizeof(text) &&
+	    is_message(request, "lag ") && log_head(env, &head) == 1) {
 		memcpy(text, request->data, request->size);
 		text[request->size] = '\0';
-		if (sscanf(text, "%253s %u %u %u%n", host, &port, &file, &offset,
+		if (sscanf(text, "lag %253s %u %u %u%n", host, &port, &file, &offset,
 		    &used) == 4 && text[used] == '\0' && known_site(host, port)) {
 			snprintf(site, sizeof(site), "%s:%u", host, port);
 			at.file = file;
@@ -306,44 +344,96 @@ on_message(DB_ENV *env, DB_CHANNEL *responder, DBT *request, u_int32_t nrequest,
 	responder->send_msg(responder, &reply, 1, 0);
 }
 
+/* Sends text to the master and waits (up to 1 s) for its answer into
+ * answer (NUL-terminated); 0 or an error. */
+static int
+ask_master(DB_ENV *env, const char *text, char *answer, size_t len)
+{
+	DB_CHANNEL *ch;
+	DBT req, reply;
+	int rc;
+
+	if ((rc = env->repmgr_channel(env, DB_EID_MASTER, &ch, 0)) != 0)
+		return rc;
+	memset(&req, 0, sizeof(req));
+	req.data = (void *)text;
+	req.size = (u_int32_t)strlen(text);
+	memset(&reply, 0, sizeof(reply));
+	reply.data = answer;
+	reply.ulen = (u_int32_t)len - 1;
+	reply.flags = DB_DBT_USERMEM;
+	rc = ch->send_request(ch, &req, 1, &reply, 1000000, 0);
+	ch->close(ch, 0);
+	if (rc == 0 && reply.size >= len)
+		rc = DB_BUFFER_SMALL;
+	if (rc == 0)
+		answer[reply.size] = '\0';
+	return rc;
+}
+
 /*
  * A replica reports to the master and writes its answer into
  * DATA/replication.lag: "WHEN BYTES MS" (when it was answered).  No answer
  * (no master, a timeout) writes nothing: the file grows old and the lag is
- * unknown.
+ * unknown.  An answer proves the master is there: when an election failed
+ * (DATA/replication.master says none) but the master Berkeley DB knows
+ * answers, with no new-master event to say so (the same master, after a
+ * partition healed), the site's other processes are told again.
  */
 static void
 report_to_master(DB_ENV *env, const struct conf *c, const DB_LSN *at)
 {
+	DB_REP_STAT *st;
 	char text[CONF_HOST_MAX + 64], answer[96], line[96];
 	unsigned long file, offset;
 	unsigned long long bytes;
 	long long ms;
-	DB_CHANNEL *ch;
-	DBT req, reply;
-	int rc, used = 0;
+	int used = 0;
 
-	if (env->repmgr_channel(env, DB_EID_MASTER, &ch, 0) != 0)
-		return;
-	snprintf(text, sizeof(text), "%s %u %lu %lu", c->rep_local.host,
+	snprintf(text, sizeof(text), "lag %s %u %lu %lu", c->rep_local.host,
 	    c->rep_local.port, (unsigned long)at->file, (unsigned long)at->offset);
-	memset(&req, 0, sizeof(req));
-	req.data = text;
-	req.size = (u_int32_t)strlen(text);
-	memset(&reply, 0, sizeof(reply));
-	reply.data = answer;
-	reply.ulen = sizeof(answer) - 1;
-	reply.flags = DB_DBT_USERMEM;
-	rc = ch->send_request(ch, &req, 1, &reply, 500000, 0);
-	ch->close(ch, 0);
-	if (rc != 0 || reply.size >= sizeof(answer))
-		return;
-	answer[reply.size] = '\0';
-	if (sscanf(answer, "%lu %lu %llu %lld%n", &file, &offset, &bytes, &ms,
+	if (ask_master(env, text, answer, sizeof(answer)) != 0 ||
+	    sscanf(answer, "%lu %lu %llu %lld%n", &file, &offset, &bytes, &ms,
 	    &used) != 4 || answer[used] != '\0')
 		return;
 	snprintf(line, sizeof(line), "%lld %llu %lld\n", now_ms(), bytes, ms);
 	write_file(lag_path, line);
+	if (env->rep_stat(env, &st, 0) == 0) {
+		if (st->st_status == DB_REP_CLIENT && st->st_master >= 0 &&
+		    read_master() != (int)st->st_master)
+			write_master((int)st->st_master);
+		free(st);
+	}
+}
+
+int
+replication_hand_over(DB_ENV *env, const char *record)
+{
+	char answer[16], *text;
+	size_t n = strlen(record) + 6;
+	int rc;
+
+	if ((text = malloc(n)) == NULL)
+		return ENOMEM;
+	snprintf(text, n, "stop %s", record);
+	rc = ask_master(env, text, answer, sizeof(answer));
+	free(text);
+	if (rc == 0 && strcmp(answer, "done") != 0)
+		rc = DB_REP_UNAVAIL;
+	return rc;
+}
+
+int
+replication_quorum(const struct conf *c)
+{
+	struct replication_peer peers[CONF_SITES_MAX];
+	int n = replication_peers(c, peers, CONF_SITES_MAX), fresh = 0;
+
+	for (int i = 0; i < n; i++)
+		if (peers[i].age_ms <= REPLICATION_LAG_FRESH_MS)
+			fresh++;
+	/* a majority of the conf's sites, this one included */
+	return n >= 0 && 2 * (unsigned)(fresh + 1) > c->rep_site_count + 1;
 }
 
 void

@@ -146,6 +146,22 @@ struct replication_state {
 int replication_state(DB_ENV *env, const struct conf *c,
                       struct replication_state *st);
 
+/*
+ * Kills kept while no master could be elected (localstop.h) cross over the
+ * same channel: the replication process of the site that kept one hands
+ * it (its JSON record) to the master, whose replication process gives it
+ * to the receiver it set (which keeps it durably for its own main loop to
+ * commit) before it answers.  replication_hand_over() answers 0 once the
+ * master's receiver took it.
+ */
+void replication_set_receiver(int (*receive)(const char *record));
+int replication_hand_over(DB_ENV *env, const char *record);
+
+/* Whether this site is the master and in touch with a majority of the
+ * group, itself included (replicas that reported lately, as
+ * DATA/replication.peers says): a commit can be acknowledged. */
+int replication_quorum(const struct conf *c);
+
 /* The master's last view of a replica (DATA/replication.peers). */
 struct replication_peer {
 	char site[CONF_HOST_MAX + 8];   /* host:port */

@@ -46,6 +46,9 @@ struct ctx {
 	int admin_call;           /* a state-changing administrative call:
 	                             spends a token of the key's and of the
 	                             tenant's admin bucket when it succeeds */
+	int local_stop;           /* a ROUTE_STOP call while no site is the
+	                             master: no transaction, the handler keeps
+	                             the kill on this site (localstop.h) */
 };
 
 struct family {

@@ -257,19 +257,21 @@ restart_replicate() {
 }
 
 # Kills sent through site $1 (curl -L to whichever site is the master) of
-# agents $2-1, $2-2... until $3/stop appears: "TARGET MS" appended to
-# $3/acked for each one answered 201 (MS: when the answer came).
+# agents $2-1, $2-2... until $3/stop appears: "TARGET SENT ANSWERED"
+# appended to $3/acked for each one answered 201 (milliseconds: when it
+# was sent, when the answer came).
 kill_load() {
-	local site=$1 prefix=$2 dir=$3 n=0 code
+	local site=$1 prefix=$2 dir=$3 n=0 code sent
 	while [ ! -e "$dir/stop" ]; do
 		n=$((n + 1))
+		sent=$(date +%s%3N)
 		code=$(in_site "$site" "$(type -P curl)" -s -o /dev/null -L \
 			-w '%{http_code}' --connect-timeout 1 --max-time 10 -X POST \
 			-H "X-API-Key: $ADMIN_KEY" -H 'Content-Type: application/json' \
 			-H "Idempotency-Key: $prefix-$n" \
 			--data-binary "{\"target_type\":\"agent\",\"target_id\":\"$prefix-$n\"}" \
 			"http://127.0.0.1:$WEB_PORT/api/v1/kill-switch/kill")
-		[ "$code" = 201 ] && echo "$prefix-$n $(date +%s%3N)" >>"$dir/acked"
+		[ "$code" = 201 ] && echo "$prefix-$n $sent $(date +%s%3N)" >>"$dir/acked"
 		[ "$code" = 201 ] || sleep 0.1
 	done
 }

@@ -11,7 +11,8 @@
 # same path and query, stores nothing there, and followed (curl -L, one
 # Idempotency-Key, sent through both replicas) succeeds once; with the
 # master's and the other replica's replication processes stopped, a write
-# to the lone replica answers 503 no_master with Retry-After.
+# (a revival: a kill is kept, t1140) to the lone replica answers 503
+# no_master with Retry-After.
 # Failover (in its own group): under a steady kill load sent through a
 # replica (curl -L), every process of the master site is SIGKILLed; one of
 # the others is elected, writes resume, every kill answered 201 before,
@@ -95,9 +96,9 @@ redirects() {
 	done
 }
 
-no_master_503() {
+no_master_503() {   # a write that is not a kill (t1140: a kill is kept)
 	use_site 2
-	api POST /api/v1/kill-switch/kill '{"target_type":"agent","target_id":"lone-bot"}'
+	api POST /api/v1/kill-switch/revive '{"target_type":"agent","target_id":"moved-bot"}'
 	[ "$STATUS" = 503 ] && [ "$(jq -r .code <<<"$BODY")" = no_master ]
 }
 

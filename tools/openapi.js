@@ -220,6 +220,20 @@ const schemas = {
 		status: { type: 'string' },
 		created_at: TS,
 	}, ['id', 'delegator_agent_id', 'delegate_agent_id', 'scopes', 'created_at']),
+	KeptKill: obj({
+		id: { type: 'string', pattern: '^lks_[0-9a-f]{32}$' },
+		organization_id: { type: 'string' },
+		key_id: { type: 'string' },
+		target_type: { type: 'string', enum: TARGET_TYPES },
+		target_id: { type: 'string' },
+		reason: SN,
+		idempotency_key: SN,
+		fingerprint: SN,
+		killed_at: TS,
+		status: { const: 'pending' },
+	}, ['id', 'organization_id', 'target_type', 'target_id', 'killed_at', 'status'], {
+		description: 'A kill kept on a site while no master could be elected (replication).',
+	}),
 	KillSwitch: obj({
 		id: { type: 'string', format: 'uuid' },
 		target_type: { type: 'string', enum: TARGET_TYPES },
@@ -243,7 +257,7 @@ const schemas = {
 		killed_at: TSN,
 		kill_switch_id: SN,
 		killed_by: SN,
-		source: { type: 'string', enum: ['kill_switch', 'agent_status'] },
+		source: { type: 'string', enum: ['kill_switch', 'agent_status', 'local_stop'], description: 'local_stop: a kill kept on this site while no master could be elected (replication)' },
 		agent_status: { type: 'string', enum: ['suspended', 'revoked'] },
 		emergency_warning: ref('EmergencyWarning'),
 	}, ['is_killed', 'target_type', 'target_id', 'reason', 'killed_at']),
@@ -671,7 +685,10 @@ route('/api/v1/kill-switch/kill', 'POST', op('kill-switch', 'kill', {
 	description: 'Concurrent kills of one target: exactly one 201. Reachable during every emergency shutdown.',
 	scope: 'killswitch:write', idempotent: T, conflict: T,
 	body: body({ ...targetBody, reason: str(2000, { nullable: true }) }, ['target_type', 'target_id']),
-	ok: { 201: json('KillSwitch', 'The active kill switch.') },
+	ok: {
+		201: json('KillSwitch', 'The active kill switch.'),
+		202: json('KeptKill', 'Replication: no site of the group is the master, so no write can be committed; the kill is kept on this site (its checks answer killed at once, source local_stop) and handed to the master once one is elected. A retry with the same Idempotency-Key answers the same 202.'),
+	},
 }));
 route('/api/v1/kill-switch/revive', 'POST', op('kill-switch', 'revive', {
 	summary: 'Revive a killed target', scope: 'killswitch:write', idempotent: T, notFound: T, conflict: T,
