@@ -13,6 +13,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "killswitch.h"
+#include "replication.h"
 #include "scope.h"
 #include "server.h"
 #include "shutdown.h"
@@ -169,30 +170,59 @@ revoke_key(struct ctx *c)
 	return 0;
 }
 
+/*
+ * GET /healthz.  With replication on, a site that is not the master and
+ * knows no master answers 503 no_master: it still answers checks from its
+ * own copy, which may be stale, and refuses writes, so a load balancer
+ * should send checks elsewhere.  Otherwise the body says the site's role,
+ * the master and how far behind it this site is.
+ */
 static int
 health(struct ctx *c)
 {
+	struct replication_state rs;
 	uint64_t events;
 	int rc = audit_head(NULL, &events, NULL, 0);
+	json_t *body;
 
 	if (rc != 0) {
 		response_error(c->resp, 503, "unhealthy", "the database is not reachable");
 		return 0;
 	}
 	/* public: nothing about any tenant's activity */
-	response_json(c->resp, 200, json_pack("{s:s, s:s}", "status", "ok",
-	    "database", "ok"));
+	body = json_pack("{s:s, s:s}", "status", "ok", "database", "ok");
+	if (ctx_replication(c, &rs) != 0) {
+		response_json(c->resp, 200, body);
+		return 0;
+	}
+	if (rs.role != 1 && rs.master_url == NULL) {
+		json_decref(body);
+		response_error(c->resp, 503, "no_master", "this site is not the "
+		    "master and knows no master: its checks answer from its own "
+		    "copy, which may be stale, and writes are refused");
+		response_header(c->resp, "Retry-After", "1");
+		return 0;
+	}
+	json_object_set_new(body, "replication", json_pack("{s:s, s:s, s:o, s:o}",
+	    "role", rs.role == 1 ? "master" : "replica",
+	    "master", rs.master_url,
+	    "lag_bytes", rs.lag_known ? json_integer((json_int_t)rs.lag_bytes) :
+	    json_null(),
+	    "lag_seconds", rs.lag_known ? json_real((double)rs.lag_ms / 1000) :
+	    json_null()));
+	response_json(c->resp, 200, body);
 	return 0;
 }
 
-/* One "# HELP", "# TYPE" and sample triple of the text format. */
+/* One "# HELP", "# TYPE" and sample triple of the text format, the value
+ * as text. */
 static void
-metric(char **buf, size_t *len, size_t *cap, const char *name,
-       const char *type, const char *help, uint64_t value)
+metric_text(char **buf, size_t *len, size_t *cap, const char *name,
+            const char *type, const char *help, const char *value)
 {
 	char line[512];
-	int n = snprintf(line, sizeof(line), "# HELP %s %s\n# TYPE %s %s\n%s %llu\n",
-	    name, help, name, type, name, (unsigned long long)value);
+	int n = snprintf(line, sizeof(line), "# HELP %s %s\n# TYPE %s %s\n%s %s\n",
+	    name, help, name, type, name, value);
 
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
@@ -207,6 +237,41 @@ metric(char **buf, size_t *len, size_t *cap, const char *name,
 	}
 	memcpy(*buf + *len, line, (size_t)n + 1);
 	*len += (size_t)n;
+}
+
+static void
+metric(char **buf, size_t *len, size_t *cap, const char *name,
+       const char *type, const char *help, uint64_t value)
+{
+	char text[24];
+
+	snprintf(text, sizeof(text), "%llu", (unsigned long long)value);
+	metric_text(buf, len, cap, name, type, help, text);
+}
+
+/* With replication on: the role, whether a master is known, and how far
+ * behind it this site is (when the master answered lately). */
+static void
+replication_metrics(const struct ctx *c, char **buf, size_t *len, size_t *cap)
+{
+	struct replication_state rs;
+	char text[32];
+
+	if (ctx_replication(c, &rs) != 0)
+		return;
+	metric(buf, len, cap, "andon_replication_master", "gauge",
+	    "1 when this site is the replication master", rs.role == 1);
+	metric(buf, len, cap, "andon_replication_master_known", "gauge",
+	    "1 when this site knows a master (itself or another site)",
+	    rs.master_url != NULL);
+	if (!rs.lag_known)
+		return;
+	metric(buf, len, cap, "andon_replication_lag_bytes", "gauge",
+	    "Bytes of log this site is behind its master", rs.lag_bytes);
+	snprintf(text, sizeof(text), "%lld.%03lld", rs.lag_ms / 1000,
+	    rs.lag_ms % 1000);
+	metric_text(buf, len, cap, "andon_replication_lag_seconds", "gauge",
+	    "Seconds this site is behind its master", text);
 }
 
 /*
@@ -248,6 +313,7 @@ metrics(struct ctx *c)
 	    "Audit events appended", events);
 	metric(&buf, &len, &cap, "andon_transparency_tree_size", "gauge",
 	    "Leaves of the transparency log", tree);
+	replication_metrics(c, &buf, &len, &cap);
 	response_raw(c->resp, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    buf, len);
 	return 0;

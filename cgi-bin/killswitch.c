@@ -6,13 +6,16 @@
  * file reads the queries and bodies and answers.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "idempotency.h"
 #include "intervention.h"
 #include "killswitch.h"
+#include "localstop.h"
 #include "scope.h"
 #include "server.h"
 
@@ -76,14 +79,65 @@ static const struct field_spec batch_fields[] = {
 };
 static const struct body_spec batch_body = BODY_SPEC(batch_fields);
 
+/*
+ * No site is the master (server.h, local_stop): the kill is kept on this
+ * site (localstop.h) and answered 202 with the kept record.  A retry with
+ * the same Idempotency-Key answers the same (422 with another body); a
+ * target killed already, here or in the replicated database, 409.
+ */
+static int
+keep_kill(struct ctx *c)
+{
+	const char *type = ctx_str(c, "target_type"), *target = ctx_str(c, "target_id");
+	const char *idem = c->req->idempotency_key, *dir = c->conf->data_dir;
+	char fingerprint[65];
+	json_t *rec = NULL;
+	int rc;
+
+	if (idem != NULL) {
+		idem_fingerprint(c->req, fingerprint);
+		rc = localstop_find_replay(dir, c->who.key_id, idem, &rec);
+		if (rc == 0) {
+			if (strcmp(json_string_value(json_object_get(rec,
+			    "fingerprint")), fingerprint) != 0) {
+				json_decref(rec);
+				response_error(c->resp, 422, "idempotency_key_reused",
+				    "Idempotency-Key was already used with another request");
+				return 0;
+			}
+			response_json(c->resp, 202, rec);
+			return 0;
+		}
+		if (rc != DB_NOTFOUND)
+			return rc;
+	}
+	if ((rc = localstop_find(dir, c->who.tenant, type, target, &rec)) == 0 ||
+	    (rc = killswitch_check(c->who.tenant, type, target, &rec)) == 0) {
+		json_decref(rec);
+		response_error(c->resp, 409, "already_killed",
+		    "%s %s is already killed", type, target);
+		return 0;
+	}
+	if (rc != DB_NOTFOUND)
+		return rc;
+	if ((rc = localstop_add(dir, &c->who, type, target, ctx_str(c, "reason"),
+	    idem, idem ? fingerprint : NULL, &rec)) != 0)
+		return rc;
+	response_json(c->resp, 202, rec);
+	return 0;
+}
+
 static int
 kill_target(struct ctx *c)
 {
 	struct problem p;
 	json_t *rec;
-	int rc = killswitch_kill(c->txn, &c->who, ctx_str(c, "target_type"),
-	    ctx_str(c, "target_id"), ctx_str(c, "reason"), &rec, &p);
+	int rc;
 
+	if (c->local_stop)
+		return keep_kill(c);
+	rc = killswitch_kill(c->txn, &c->who, ctx_str(c, "target_type"),
+	    ctx_str(c, "target_id"), ctx_str(c, "reason"), &rec, &p);
 	return ctx_answer(c, rc, 201, rec, &p);
 }
 
@@ -251,6 +305,31 @@ check_target(struct ctx *c)
 		else if (rc != DB_NOTFOUND)
 			return rc;
 	}
+	/* with replication on: a kill kept on this site while no master
+	 * could be elected stops its target here at once (localstop.h) */
+	for (int i = Q_AGENT; i <= Q_RUN && matched < 0 && c->conf->replication;
+	    i++) {
+		json_t *kept;
+
+		if (!q.has[i])
+			continue;
+		rc = localstop_find(c->conf->data_dir, c->who.tenant,
+		    check_query[i].target, q.value[i], &kept);
+		if (rc == 0) {
+			matched = i;
+			rec = json_pack("{s:O, s:O, s:O, s:O, s:s}",
+			    "id", json_object_get(kept, "id"),
+			    "reason", json_object_get(kept, "reason"),
+			    "killed_at", json_object_get(kept, "killed_at"),
+			    "killed_by", json_object_get(kept, "key_id"),
+			    "source", "local_stop");
+			json_decref(kept);
+			if (rec == NULL)
+				return ENOMEM;
+		} else if (rc != DB_NOTFOUND) {
+			return rc;
+		}
+	}
 	if (matched < 0) {
 		int first = q.has[Q_AGENT] ? Q_AGENT : q.has[Q_MISSION] ? Q_MISSION : Q_RUN;
 
@@ -261,7 +340,9 @@ check_target(struct ctx *c)
 	out = check_answer(check_query[matched].target, q.value[matched], rec);
 	if (json_object_get(rec, "source") != NULL) {
 		json_object_set(out, "source", json_object_get(rec, "source"));
-		json_object_set(out, "agent_status", json_object_get(rec, "agent_status"));
+		if (json_object_get(rec, "agent_status") != NULL)
+			json_object_set(out, "agent_status",
+			    json_object_get(rec, "agent_status"));
 	}
 	{
 		struct blocked_check b = { c->who.tenant, rec,
@@ -500,7 +581,8 @@ finish(void)
 
 static const struct route routes[] = {
 	{ "POST", "/api/v1/kill-switch/kill", kill_target, SCOPE_KILLSWITCH_WRITE,
-	  ROUTE_WRITE | ROUTE_RATE_LIMITED | ROUTE_GATE_EXEMPT, &kill_body },
+	  ROUTE_WRITE | ROUTE_RATE_LIMITED | ROUTE_GATE_EXEMPT | ROUTE_STOP,
+	  &kill_body },
 	{ "POST", "/api/v1/kill-switch/revive", revive_target, SCOPE_KILLSWITCH_WRITE,
 	  ROUTE_WRITE | ROUTE_RATE_LIMITED, &revive_body },
 	{ "GET", "/api/v1/kill-switch/check", check_target, SCOPE_KILLSWITCH_CHECK,

@@ -39,6 +39,8 @@
 #include "pepper.h"
 #include "scope.h"
 #include "priority.h"
+#include "localstop.h"
+#include "replication.h"
 #include "siem.h"
 #include "store.h"
 #include "tlog.h"
@@ -778,11 +780,58 @@ stop_replicating(int sig)
 	replicate_stopping = 1;
 }
 
+/* A kill another site kept while no master could be elected, handed over
+ * to this site (replication.h): kept here in turn, for hand_over_stops(). */
+static int
+receive_stop(const char *text)
+{
+	json_t *rec = json_loads(text, 0, NULL);
+	int rc = rec != NULL ? localstop_keep(conf.data_dir, rec) : EINVAL;
+
+	json_decref(rec);
+	return rc;
+}
+
+/*
+ * The kills this site keeps (localstop.h): on the master in touch with a
+ * majority, committed; on a replica that knows its master, handed over to
+ * it.  Each is forgotten once done; the others are tried again next time.
+ */
+static void
+hand_over_stops(void)
+{
+	const char *url;
+	json_t *all, *rec;
+	size_t i;
+	int master = replication_master(store_env(), &conf, &url), rc;
+
+	if (master < 0 || (master == 1 && !replication_quorum(&conf)) ||
+	    localstop_list(conf.data_dir, &all) != 0)
+		return;
+	json_array_foreach(all, i, rec) {
+		char *text = NULL;
+
+		if (master == 1)
+			rc = localstop_apply(rec);
+		else if ((text = json_dumps(rec, JSON_COMPACT)) == NULL)
+			rc = ENOMEM;
+		else
+			rc = replication_hand_over(store_env(), text);
+		free(text);
+		if (rc == 0)
+			localstop_remove(conf.data_dir,
+			    json_string_value(json_object_get(rec, "id")));
+	}
+	json_decref(all);
+}
+
 /*
  * replicate: the site's replication process (replication.h), in the
  * foreground until SIGTERM or SIGINT: it starts the replication manager,
  * whose threads listen, elect and apply, and keeps the environment's
- * maintenance going (failchk, checkpoints) once a second.
+ * maintenance going (failchk, checkpoints), the lag reports
+ * (replication.h) and the hand-over of kept kills (localstop.h) once a
+ * second.
  */
 static int
 cmd_replicate(int argc, char **argv)
@@ -799,6 +848,7 @@ cmd_replicate(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	replication_process = 1;
+	replication_set_receiver(receive_stop);
 	if (open_store())
 		return 1;
 	fprintf(stderr, "andonctl: replicating %s as %s:%u\n", conf.data_dir,
@@ -806,6 +856,8 @@ cmd_replicate(int argc, char **argv)
 	while (!replicate_stopping) {
 		nanosleep(&second, NULL);
 		store_maintain(conf.checkpoint_kbytes, conf.checkpoint_minutes);
+		replication_tick(store_env(), &conf);
+		hand_over_stops();
 	}
 	return 0;
 }
@@ -819,19 +871,36 @@ site_url(const char *host, unsigned port)
 	return url ? url : "";
 }
 
+/* "lag: B bytes S s (measured A s ago)", for this site or (site not NULL)
+ * "replica: SITE lag: ...": the lag, and how old the figure is. */
+static void
+print_lag(const char *site, unsigned long long bytes, long long ms,
+          long long age_ms)
+{
+	if (site != NULL)
+		printf("replica: %s ", site);
+	printf("lag: %llu bytes %lld.%01lld s (measured %lld.%01lld s ago)\n",
+	    bytes, ms / 1000, ms % 1000 / 100, age_ms / 1000, age_ms % 1000 / 100);
+}
+
 /*
- * rep-status: "key: value" lines: this site's role, the master (its
- * address and base URL), then one line per other site.
+ * rep-status: "key: value" lines: this site's site, its role, the master
+ * (its address and base URL), one line per other site, the next log
+ * position, how far this site is behind its master ("lag:"), and on the
+ * master how far each replica is ("replica:"), as the lag reports
+ * (replication.h) last said.
  */
 static int
 cmd_rep_status(int argc, char **argv)
 {
+	struct replication_peer peers[CONF_SITES_MAX];
+	struct replication_state rs;
 	DB_REPMGR_SITE *sites = NULL;
 	DB_REP_STAT *st = NULL;
 	DB_SITE *me;
 	DB_ENV *env;
 	u_int count = 0;
-	int rc, my_eid = -1;
+	int rc, my_eid = -1, npeers;
 
 	(void)argc;
 	(void)argv;
@@ -863,6 +932,16 @@ cmd_rep_status(int argc, char **argv)
 		    site_url(sites[i].host, sites[i].port));
 	printf("log: %lu/%lu\n", (unsigned long)st->st_next_lsn.file,
 	    (unsigned long)st->st_next_lsn.offset);
+	if (replication_state(env, &conf, &rs) == 0 && rs.lag_known)
+		print_lag(NULL, rs.lag_bytes, rs.lag_ms, rs.lag_age_ms);
+	else
+		printf("lag: unknown (no answer from a master for %d s)\n",
+		    REPLICATION_LAG_FRESH_MS / 1000);
+	if (st->st_status == DB_REP_MASTER &&
+	    (npeers = replication_peers(&conf, peers, CONF_SITES_MAX)) > 0)
+		for (int i = 0; i < npeers; i++)
+			print_lag(peers[i].site, peers[i].lag_bytes, peers[i].lag_ms,
+			    peers[i].age_ms);
 	free(st);
 	free(sites);
 	return 0;
@@ -941,8 +1020,9 @@ static const struct command commands[] = {
 	          "foreground, until SIGTERM)",
 	  .min_args = 0, .max_args = 0, .run = cmd_replicate },
 	{ .name = "rep-status", .args = "",
-	  .help = "this site's replication role, the master and\n"
-	          "the other sites",
+	  .help = "this site's replication role, the master, the\n"
+	          "other sites, and the lag (this site's behind the\n"
+	          "master; on the master, each replica's)",
 	  .min_args = 0, .max_args = 0, .run = cmd_rep_status },
 	{ .name = "siem", .args = "[--once]",
 	  .help = "send every audit event to the SIEM sinks the\n"

@@ -23,6 +23,9 @@ enum route_flags {
 	ROUTE_SHOWS_SECRET = 1 << 6, /* its answer shows a secret once: the
 	                                Idempotency-Key copy withholds it
 	                                (idempotency.h) */
+	ROUTE_STOP = 1 << 7,         /* a kill: with replication on and no
+	                                master, kept on the site rather than
+	                                refused (localstop.h) */
 };
 
 struct route {

@@ -88,6 +88,12 @@ ctx_page(struct ctx *c, int rc, json_t *items, const struct problem *p,
 	return ctx_answer(c, rc, 200, items, p);
 }
 
+int
+ctx_replication(const struct ctx *c, struct replication_state *st)
+{
+	return replication_state(store_env(), c->conf, st);
+}
+
 static void
 on_term(int sig)
 {
@@ -312,7 +318,9 @@ check_rate(struct ctx *c, struct problem *p)
  * the SDKs send the same method, body and Idempotency-Key there), or 503
  * no_master while no site is (an election runs).  Answered before the key
  * is checked or the body read: a replica stores nothing of it.  1 when
- * answered.
+ * answered.  A halt never blocks a stop: with no master, a kill
+ * (ROUTE_STOP) is not answered here but goes on, without a transaction,
+ * to its handler, which keeps it on this site (localstop.h).
  */
 static int
 redirect_to_master(struct ctx *c)
@@ -338,6 +346,10 @@ redirect_to_master(struct ctx *c)
 		free(location);
 		break;
 	default:
+		if (c->route->flags & ROUTE_STOP) {
+			c->local_stop = 1;
+			return 0;
+		}
 		break;
 	}
 	response_error(c->resp, 503, "no_master", "no site of the replication "
@@ -387,7 +399,7 @@ static void
 run_handler(struct ctx *c)
 {
 	const char *idem = c->req->idempotency_key;
-	int write = (c->route->flags & ROUTE_WRITE) != 0;
+	int write = (c->route->flags & ROUTE_WRITE) && !c->local_stop;
 	char fingerprint[65];
 	int rc = 0;
 

@@ -46,6 +46,9 @@ struct ctx {
 	int admin_call;           /* a state-changing administrative call:
 	                             spends a token of the key's and of the
 	                             tenant's admin bucket when it succeeds */
+	int local_stop;           /* a ROUTE_STOP call while no site is the
+	                             master: no transaction, the handler keeps
+	                             the kill on this site (localstop.h) */
 };
 
 struct family {
@@ -80,5 +83,10 @@ int ctx_answer(struct ctx *c, int rc, int status, json_t *out,
  */
 int ctx_page(struct ctx *c, int rc, json_t *items, const struct problem *p,
              long def, const char *key, const char *name);
+
+/* With conf replication on, this site's replication state
+ * (replication.h): 0, or -1 when off or the environment cannot say. */
+struct replication_state;
+int ctx_replication(const struct ctx *c, struct replication_state *st);
 
 #endif

@@ -11,7 +11,8 @@
 # same path and query, stores nothing there, and followed (curl -L, one
 # Idempotency-Key, sent through both replicas) succeeds once; with the
 # master's and the other replica's replication processes stopped, a write
-# to the lone replica answers 503 no_master with Retry-After.
+# (a revival: a kill is kept, t1140) to the lone replica answers 503
+# no_master with Retry-After.
 # Failover (in its own group): under a steady kill load sent through a
 # replica (curl -L), every process of the master site is SIGKILLed; one of
 # the others is elected, writes resume, every kill answered 201 before,
@@ -22,197 +23,17 @@
 # Needs root and ip(8); skipped (77) otherwise.
 . "$(dirname "$0")/setup.sh"
 
-if ! is_root || ! command -v ip >/dev/null 2>&1; then
-	echo "# t1100: needs root and ip(8) for network namespaces: skipped"
-	exit 77
-fi
-
-RUN=andon$$
 # the failover load makes more kills than the admin rate limit allows
 CONF_OVERRIDES="rate_limit_per_minute=0 tenant_rate_limit_per_minute=0"
-HUB=${RUN}h
-WEB_PORT=18480
-REP_PORT=17401
-declare -a NS SDATA SPIDF REPPID FWDPID
-CUR_NS=
-
-# The commands api() and the servers run, inside the current site's
-# namespace.
-curl() { ip netns exec "$CUR_NS" "$(type -P curl)" "$@"; }
-in_site() { local i=$1; shift; ip netns exec "${NS[i]}" "$@"; }
-
-make_net() {
-	local i
-	ip netns add "$HUB" || return 1
-	ip -n "$HUB" link add br0 type bridge || return 1
-	ip -n "$HUB" link set br0 up
-	for i in 1 2 3; do
-		NS[i]=$RUN$i
-		ip netns add "${NS[i]}" || return 1
-		ip -n "${NS[i]}" link set lo up
-		ip -n "$HUB" link add "s$i" type veth peer name eth0 netns "${NS[i]}" ||
-			return 1
-		ip -n "$HUB" link set "s$i" master br0 up
-		ip -n "${NS[i]}" addr add "10.231.0.$i/24" dev eth0
-		ip -n "${NS[i]}" link set eth0 up
-	done
-}
-
-del_net() {
-	local i
-	for i in 1 2 3; do
-		[ -n "${NS[i]:-}" ] && ip netns del "${NS[i]}" 2>/dev/null
-	done
-	ip netns del "$HUB" 2>/dev/null
-	return 0
-}
-
-# SIGTERM to pid $1, SIGKILL when still there after 20 s.
-end_pid() {
-	local pid=$1 i
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for ((i = 0; i < 200; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
-}
-
-# Makes site $1 the current one for api(), ctl and the server helpers.
-use_site() {
-	local i=$1
-	CUR_NS=${NS[i]}
-	DATA=${SDATA[i]}
-	SERVER_PID_FILE=${SPIDF[i]:-}
-	PORT=$WEB_PORT
-	BASE=http://127.0.0.1:$PORT
-}
-
-site_ctl() {
-	local i=$1
-	shift
-	ASAN_OPTIONS="detect_leaks=0:log_path=${SDATA[i]}/log/asan" \
-		in_site "$i" "$ANDONCTL" -c "${SDATA[i]}/andon.conf" -d "${SDATA[i]}" "$@"
-}
-
-# The replication keys of site $1 (replication off until enable_site).
-site_conf() {
-	local i=$1 j
-	{
-		echo "replication_local_site = 10.231.0.$i:$REP_PORT"
-		echo "replication_base_url = http://10.231.0.$i:$WEB_PORT"
-		for j in 1 2 3; do
-			[ "$j" = "$i" ] ||
-				echo "replication_site = 10.231.0.$j:$REP_PORT http://10.231.0.$j:$WEB_PORT"
-		done
-	} >>"${SDATA[i]}/andon.conf"
-}
-
-make_sites() {
-	local i
-	for i in 1 2 3; do
-		SDATA[i]=$(mktemp -d /tmp/andon-t.XXXXXX) || exit 99
-		chmod 755 "${SDATA[i]}"
-		mkdir -p "${SDATA[i]}/run" "${SDATA[i]}/log"
-		DATA=${SDATA[i]}
-		write_test_conf
-		site_conf "$i"
-	done
-	# site 1 holds the data the group starts from; the others start empty
-	# and are built by replication
-	DATA=${SDATA[1]}
-	ctl init >/dev/null || { echo "setup: andonctl init failed" >&2; exit 99; }
-	TENANT=$(ctl tenant-create tenant-a) || exit 99
-	ADMIN_KEY=$(ctl key-create "$TENANT" admin '*,platform:admin' 2>/dev/null) || exit 99
-	for i in 1 2 3; do
-		# every site checks keys with the same pepper
-		[ "$i" = 1 ] || cp "${SDATA[1]}/andon.pepper" "${SDATA[i]}/"
-		sed -i 's/^replication = no/replication = yes/' "${SDATA[i]}/andon.conf"
-		chown -R www-data: "${SDATA[i]}"
-	done
-}
-
-# The replication process of site $1; $! is andonctl itself (exec).
-start_replicate() {
-	local i=$1
-	ASAN_OPTIONS="detect_leaks=0:log_path=${SDATA[i]}/log/asan" \
-		exec ip netns exec "${NS[i]}" "$ANDONCTL" -c "${SDATA[i]}/andon.conf" \
-		-d "${SDATA[i]}" replicate >>"${SDATA[i]}/log/replicate.log" 2>&1 &
-	REPPID[i]=$!
-}
-
-# rep-status of site $1 has a line matching $2.
-rep_status_has() {
-	site_ctl "$1" rep-status 2>/dev/null | grep -qE "$2"
-}
-
-# The web server of site $1, started inside its namespace.
-start_web() {
-	local i=$1
-	use_site "$i"
-	SPIDF[i]=${SDATA[i]}/run/$([ "$SERVER" = lighttpd ] && echo lighttpd || echo apache2).pid
-	ANDON_RESPONSE_LOG= in_site "$i" bash -c '
-		. "$1/tests/setup.sh"
-		trap - EXIT    # the server outlives this shell
-		SERVER=$2 DATA=$3 PORT=$4 BASE=http://127.0.0.1:$4
-		launch_server' _ "$TOP" "$SERVER" "${SDATA[i]}" "$WEB_PORT" ||
-		{ echo "setup: site $i: $SERVER did not start" >&2; exit 99; }
-	SERVER_PID_FILE=${SPIDF[i]}
-	exec ip netns exec "${NS[i]}" python3 "$TOP/tests/tcp-forward.py" \
-		"10.231.0.$i" "$WEB_PORT" 127.0.0.1 "$WEB_PORT" \
-		2>>"${SDATA[i]}/log/forward.log" &
-	FWDPID[i]=$!
-}
-
-stop_sites() {
-	local i
-	for i in 1 2 3; do
-		[ -n "${SDATA[i]:-}" ] || continue
-		use_site "$i"
-		end_pid "${FWDPID[i]:-}"
-		FWDPID[i]=
-		[ -n "$SERVER_PID_FILE" ] && stop_server
-		end_pid "${REPPID[i]:-}"
-		REPPID[i]=
-		SPIDF[i]=
-		((FAILED == 0)) && rm -rf "${SDATA[i]}"
-		SDATA[i]=
-	done
-	SERVER_PID_FILE=
-}
-
-cleanup() {
-	stop_sites
-	del_net
-}
-trap cleanup EXIT
-
-is_killed() {   # SITE TARGET WANT
-	use_site "$1"
-	api GET "/api/v1/kill-switch/check?target_type=agent&target_id=$2"
-	[ "$STATUS" = 200 ] && [ "$(jq -r .is_killed <<<"$BODY")" = "$3" ]
-}
+. "$(dirname "$0")/replication-sites.sh"
 
 group() {
 	local i
-	make_net || { echo "setup: cannot make network namespaces" >&2; exit 99; }
-	make_sites
-	start_replicate 1
-	start_replicate 2
-	# site 1 has the longest log: the election makes it the master
-	wait_until 30 "a master is elected: site 1" \
-		rep_status_has 1 '^role: master$'
-	start_replicate 3
+	start_group
 	for i in 2 3; do
-		wait_until 30 "site $i is a replica of site 1" \
-			rep_status_has "$i" "^master: 10\.231\.0\.1:$REP_PORT http://10\.231\.0\.1:$WEB_PORT\$"
 		rep_status_has "$i" '^role: replica$' && ok "site $i says it is a replica" ||
 			fail "site $i says it is a replica"
 	done
-	for i in 1 2 3; do start_web "$i"; done
 
 	# the replicas' copies are warm: the target is not killed
 	for i in 2 3; do
@@ -275,9 +96,9 @@ redirects() {
 	done
 }
 
-no_master_503() {
+no_master_503() {   # a write that is not a kill (t1140: a kill is kept)
 	use_site 2
-	api POST /api/v1/kill-switch/kill '{"target_type":"agent","target_id":"lone-bot"}'
+	api POST /api/v1/kill-switch/revive '{"target_type":"agent","target_id":"moved-bot"}'
 	[ "$STATUS" = 503 ] && [ "$(jq -r .code <<<"$BODY")" = no_master ]
 }
 
@@ -293,67 +114,32 @@ no_master() {
 		fail "the lone replica still answers checks"
 }
 
-# Kills through site 2 (curl -L to whichever site is the master) until
-# $DATA_LOAD/stop appears; each target answered 201 is appended to
-# $DATA_LOAD/acked.
-kill_load() {
-	local n=0 code
-	while [ ! -e "$DATA_LOAD/stop" ]; do
-		n=$((n + 1))
-		code=$(ip netns exec "${NS[2]}" "$(type -P curl)" -s -o /dev/null -L \
-			-w '%{http_code}' --max-time 10 -X POST \
-			-H "X-API-Key: $ADMIN_KEY" -H 'Content-Type: application/json' \
-			-H "Idempotency-Key: load-$n" \
-			--data-binary "{\"target_type\":\"agent\",\"target_id\":\"load-$n\"}" \
-			"http://127.0.0.1:$WEB_PORT/api/v1/kill-switch/kill")
-		[ "$code" = 201 ] && echo "load-$n" >>"$DATA_LOAD/acked"
-		[ "$code" = 201 ] || sleep 0.1
-	done
-}
-
 new_master() {   # a survivor says it is the master
 	rep_status_has 2 '^role: master$' || rep_status_has 3 '^role: master$'
 }
 
-acked_count() { wc -l <"$DATA_LOAD/acked" 2>/dev/null || echo 0; }
-
 failover() {
-	local i pid before t lost=0 v2 v3
-	make_net || { echo "setup: cannot make network namespaces" >&2; exit 99; }
-	make_sites
-	start_replicate 1
-	start_replicate 2
-	wait_until 30 "failover: site 1 is elected" rep_status_has 1 '^role: master$'
-	start_replicate 3
-	wait_until 30 "failover: site 3 joins" rep_status_has 3 '^master: 10\.231\.0\.1:'
-	for i in 1 2 3; do start_web "$i"; done
+	local i before t lost=0 v2 v3
+	start_group
 	DATA_LOAD=$(mktemp -d /tmp/andon-t.XXXXXX) || exit 99
-	kill_load &
+	kill_load 2 load "$DATA_LOAD" &
 	LOADPID=$!
 	wait_until 20 "failover: kills are acknowledged through a replica" \
-		eval '[ "$(acked_count)" -ge 5 ]'
-	before=$(acked_count)
-	# every process of the master site, at once: the replication process,
-	# the forwarder, the web server and its children, the application
-	use_site 1
-	pid=$(cat "${SPIDF[1]}" 2>/dev/null)
-	for pid in "${REPPID[1]}" "${FWDPID[1]}" $pid ${pid:+$(pgrep -P "$pid")} \
-		$(app_pids '' all); do
-		[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-	done
-	REPPID[1]=
-	FWDPID[1]=
+		eval '[ "$(acked_count "$DATA_LOAD")" -ge 5 ]'
+	before=$(acked_count "$DATA_LOAD")
+	# every process of the master site, at once
+	kill_site 1
 	wait_until 30 "failover: a survivor is elected master" new_master
 	wait_until 30 "failover: writes resume after the failover" \
-		eval '[ "$(acked_count)" -ge $((before + 5)) ]'
+		eval '[ "$(acked_count "$DATA_LOAD")" -ge $((before + 5)) ]'
 	: >"$DATA_LOAD/stop"
 	wait "$LOADPID"
-	for t in $(cat "$DATA_LOAD/acked"); do
+	for t in $(cut -d' ' -f1 "$DATA_LOAD/acked"); do
 		for i in 2 3; do
 			is_killed "$i" "$t" true || { lost=$((lost + 1)); echo "# $t missing on site $i"; }
 		done
 	done
-	((lost == 0)) && ok "failover: all $(acked_count) acknowledged kills are on both survivors" ||
+	((lost == 0)) && ok "failover: all $(acked_count "$DATA_LOAD") acknowledged kills are on both survivors" ||
 		fail "failover: $lost acknowledged kills missing on a survivor"
 	v2=$(site_ctl 2 verify 2>&1)
 	v3=$(site_ctl 3 verify 2>&1)

@@ -128,7 +128,7 @@ const schemas = {
 	Problem: obj({
 		type: { type: 'string', description: 'always about:blank' },
 		title: { type: 'string', description: 'the HTTP reason phrase' },
-		status: int(400, 599),
+		status: int(300, 599, { description: 'an error status, or 307 (not_master)' }),
 		detail: { type: 'string', description: 'what went wrong, for a person; always present' },
 		code: { type: 'string', enum: ALL_CODES, description: 'a stable machine word' },
 		field: { type: 'string', description: 'the body field or query parameter at fault, when one is' },
@@ -220,6 +220,20 @@ const schemas = {
 		status: { type: 'string' },
 		created_at: TS,
 	}, ['id', 'delegator_agent_id', 'delegate_agent_id', 'scopes', 'created_at']),
+	KeptKill: obj({
+		id: { type: 'string', pattern: '^lks_[0-9a-f]{32}$' },
+		organization_id: { type: 'string' },
+		key_id: { type: 'string' },
+		target_type: { type: 'string', enum: TARGET_TYPES },
+		target_id: { type: 'string' },
+		reason: SN,
+		idempotency_key: SN,
+		fingerprint: SN,
+		killed_at: TS,
+		status: { const: 'pending' },
+	}, ['id', 'organization_id', 'target_type', 'target_id', 'killed_at', 'status'], {
+		description: 'A kill kept on a site while no master could be elected (replication).',
+	}),
 	KillSwitch: obj({
 		id: { type: 'string', format: 'uuid' },
 		target_type: { type: 'string', enum: TARGET_TYPES },
@@ -243,7 +257,7 @@ const schemas = {
 		killed_at: TSN,
 		kill_switch_id: SN,
 		killed_by: SN,
-		source: { type: 'string', enum: ['kill_switch', 'agent_status'] },
+		source: { type: 'string', enum: ['kill_switch', 'agent_status', 'local_stop'], description: 'local_stop: a kill kept on this site while no master could be elected (replication)' },
 		agent_status: { type: 'string', enum: ['suspended', 'revoked'] },
 		emergency_warning: ref('EmergencyWarning'),
 	}, ['is_killed', 'target_type', 'target_id', 'reason', 'killed_at']),
@@ -315,7 +329,17 @@ const schemas = {
 	}, ['id', 'name', 'prefix', 'scopes', 'created_at'], {
 		description: 'An API key record; never its hash.',
 	}),
-	Health: obj({ status: { const: 'ok' }, database: { const: 'ok' } }, ['status', 'database']),
+	Health: obj({
+		status: { const: 'ok' }, database: { const: 'ok' },
+		replication: obj({
+			role: { type: 'string', enum: ['master', 'replica'] },
+			master: { type: 'string', description: "the master's base URL" },
+			lag_bytes: { type: ['integer', 'null'], minimum: 0 },
+			lag_seconds: { type: ['number', 'null'], minimum: 0, description: 'how far this site is behind its master (0 on the master); null when the master has not answered for 3 s' },
+		}, ['role', 'master', 'lag_bytes', 'lag_seconds'], {
+			description: 'With replication on only.',
+		}),
+	}, ['status', 'database']),
 	AuditEvent: obj({
 		id: { type: 'string', pattern: '^evt_' },
 		seq: int(1),
@@ -666,7 +690,10 @@ route('/api/v1/kill-switch/kill', 'POST', op('kill-switch', 'kill', {
 	description: 'Concurrent kills of one target: exactly one 201. Reachable during every emergency shutdown.',
 	scope: 'killswitch:write', idempotent: T, conflict: T,
 	body: body({ ...targetBody, reason: str(2000, { nullable: true }) }, ['target_type', 'target_id']),
-	ok: { 201: json('KillSwitch', 'The active kill switch.') },
+	ok: {
+		201: json('KillSwitch', 'The active kill switch.'),
+		202: json('KeptKill', 'Replication: no site of the group is the master, so no write can be committed; the kill is kept on this site (its checks answer killed at once, source local_stop) and handed to the master once one is elected. A retry with the same Idempotency-Key answers the same 202.'),
+	},
 }));
 route('/api/v1/kill-switch/revive', 'POST', op('kill-switch', 'revive', {
 	summary: 'Revive a killed target', scope: 'killswitch:write', idempotent: T, notFound: T, conflict: T,
@@ -764,7 +791,8 @@ route('/v1/api-keys/{id}', 'DELETE', op('api-keys', 'revokeKey', {
 }));
 route('/healthz', 'GET', op('operations', 'health', {
 	summary: 'Health check (public)', scope: null,
-	ok: { 200: json('Health', 'The database answers.') },
+	description: 'With replication on, a site that is not the master and knows no master answers 503 no_master (it still answers checks from its own copy, which may be stale, and refuses writes): take it out of a load balancer\'s rotation.',
+	ok: { 200: json('Health', 'The database answers (and, with replication on, a master is known).') },
 }));
 route('/metrics', 'GET', op('operations', 'metrics', {
 	summary: 'Prometheus metrics (all tenants)', scope: 'platform:admin',
