@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <db.h>
@@ -167,6 +168,56 @@ matches(const json_t *rec, const char *const want[][2], size_t n)
 	return 1;
 }
 
+/*
+ * Every check on a replicated site asks whether a kill is kept for its
+ * targets, and nearly always none is.  So that the answer costs one
+ * stat() rather than reading the directory, the process remembers the
+ * directory as it was when it last found no kept kill in it: while its
+ * inode and modification time are the same, it still holds none.  A
+ * modification time is only trusted once it is a second old (the kernel
+ * stamps it from a clock that ticks every few milliseconds, so a file
+ * added in the same tick as our read would leave it unchanged).
+ */
+static struct {
+	int valid;
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtime;
+} seen_empty;
+
+static int
+same_as_seen_empty(const struct stat *st)
+{
+	return seen_empty.valid && st->st_dev == seen_empty.dev &&
+	    st->st_ino == seen_empty.ino &&
+	    st->st_mtim.tv_sec == seen_empty.mtime.tv_sec &&
+	    st->st_mtim.tv_nsec == seen_empty.mtime.tv_nsec;
+}
+
+static void
+remember_empty(const struct stat *st)
+{
+	struct timespec now;
+
+	seen_empty.valid = 0;
+	if (clock_gettime(CLOCK_REALTIME, &now) != 0 ||
+	    now.tv_sec - st->st_mtim.tv_sec < 2)
+		return;
+	seen_empty.valid = 1;
+	seen_empty.dev = st->st_dev;
+	seen_empty.ino = st->st_ino;
+	seen_empty.mtime = st->st_mtim;
+}
+
+/* scan()'s answer when no kill is kept at all. */
+static int
+none_kept(int first, json_t **out)
+{
+	if (first)
+		return DB_NOTFOUND;
+	return (*out = json_array()) != NULL ? 0 : ENOMEM;
+}
+
 /* Every kept kill matching want into *out (an array), or with first the
  * first one only (*out a record, DB_NOTFOUND when none). */
 static int
@@ -175,23 +226,30 @@ scan(const char *data_dir, const char *const want[][2], size_t n, int first,
 {
 	char dir[PATH_MAX];
 	struct dirent *ent;
+	struct stat st;
 	json_t *all = NULL, *rec;
+	size_t kept = 0;
 	DIR *d;
 	int rc;
 
 	*out = NULL;
 	if ((rc = stops_path(dir, sizeof(dir), data_dir, NULL)) != 0)
 		return rc;
+	if (stat(dir, &st) != 0)
+		return errno == ENOENT ? none_kept(first, out) : errno;
+	if (first && same_as_seen_empty(&st))
+		return DB_NOTFOUND;
 	if ((d = opendir(dir)) == NULL)
-		return errno == ENOENT ? (first ? DB_NOTFOUND :
-		    ((*out = json_array()) ? 0 : ENOMEM)) : errno;
+		return errno == ENOENT ? none_kept(first, out) : errno;
 	if (!first && (all = json_array()) == NULL) {
 		closedir(d);
 		return ENOMEM;
 	}
 	while ((ent = readdir(d)) != NULL) {
-		if (!is_record_name(ent->d_name) ||
-		    (rec = load(dir, ent->d_name)) == NULL)
+		if (!is_record_name(ent->d_name))
+			continue;
+		kept++;
+		if ((rec = load(dir, ent->d_name)) == NULL)
 			continue;
 		if (!matches(rec, want, n)) {
 			json_decref(rec);
@@ -204,6 +262,8 @@ scan(const char *data_dir, const char *const want[][2], size_t n, int first,
 		}
 	}
 	closedir(d);
+	if (kept == 0)
+		remember_empty(&st);
 	if (first)
 		return DB_NOTFOUND;
 	*out = all;

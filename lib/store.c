@@ -1197,9 +1197,12 @@ store_maintain(unsigned checkpoint_kbytes, unsigned checkpoint_minutes)
 	 * for the forced recovery every attached process leaves for (t0740) */
 	if (!one_request && run_failchk() == DB_RUNRECOVERY)
 		store_reopen();
-	store_detect_deadlocks();
-	if (env != NULL && !checkpoints_elsewhere)
+	/* the checkpointer, where there is one, also keeps the time of the
+	 * deadlock detector (ten times a second) */
+	if (env != NULL && !checkpoints_elsewhere) {
+		store_detect_deadlocks();
 		env->txn_checkpoint(env, checkpoint_kbytes, checkpoint_minutes, 0);
+	}
 }
 
 void

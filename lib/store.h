@@ -192,9 +192,9 @@ int store_key(char *buf, size_t len, const char *first, ...);
  * processes (failchk), break deadlocks. Cheap when nothing is due. */
 void store_maintain(unsigned checkpoint_kbytes, unsigned checkpoint_minutes);
 
-/* From now on store_maintain() leaves checkpoints to another process (the
- * checkpointer, checkpointer.h): it only releases dead processes' locks
- * and breaks deadlocks. */
+/* From now on store_maintain() leaves checkpoints and the deadlock
+ * detector to another process (the checkpointer, checkpointer.h): it only
+ * releases dead processes' locks. */
 void store_checkpoints_elsewhere(void);
 
 /* Runs Berkeley DB's deadlock detector once (it also expires lock

@@ -1,6 +1,9 @@
 /* test_localstop.c - unit tests of lib/localstop.c (Check): kills kept on
  * a site while no master can be elected, and their commit on the master. */
+#include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "killswitch.h"
 #include "localstop.h"
@@ -102,7 +105,38 @@ START_TEST(localstop_apply_kills_once)
 }
 END_TEST
 
+/* A check on a site where nothing is kept costs one stat() (the process
+ * remembers the directory empty); a kill kept since is still found. */
+START_TEST(localstop_find_sees_a_kill_kept_after_an_empty_scan)
+{
+	char dir[PATH_MAX];
+	struct timespec old[2];
+	json_t *rec, *found;
+
+	ck_assert_int_eq(localstop_add(data_dir, &who, "agent", "bot", NULL,
+	    NULL, NULL, &rec), 0);
+	ck_assert_int_eq(localstop_remove(data_dir,
+	    json_string_value(json_object_get(rec, "id"))), 0);
+	/* an empty directory last changed a while ago */
+	snprintf(dir, sizeof(dir), "%s/stops", data_dir);
+	clock_gettime(CLOCK_REALTIME, &old[0]);
+	old[0].tv_sec -= 10;
+	old[1] = old[0];
+	ck_assert_int_eq(utimensat(AT_FDCWD, dir, old, 0), 0);
+	ck_assert_int_eq(localstop_find(data_dir, "org_a", "agent", "bot", &found),
+	    DB_NOTFOUND);
+	ck_assert_int_eq(localstop_find(data_dir, "org_a", "agent", "bot", &found),
+	    DB_NOTFOUND);
+	/* kept by another process: the directory changed */
+	ck_assert_int_eq(localstop_keep(data_dir, rec), 0);
+	ck_assert_int_eq(localstop_find(data_dir, "org_a", "agent", "bot", &found), 0);
+	json_decref(found);
+	json_decref(rec);
+}
+END_TEST
+
 UNIT_MAIN("localstop", UNIT_STORE | UNIT_SLOW,
     localstop_keeps_finds_and_forgets,
+    localstop_find_sees_a_kill_kept_after_an_empty_scan,
     localstop_keep_refuses_what_is_not_a_kept_kill,
     localstop_apply_kills_once)
