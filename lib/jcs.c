@@ -191,6 +191,16 @@ jcs_number(double d, char *out, size_t size)
 	return len > 0 && (size_t)len < size ? (size_t)len : 0;
 }
 
+/* An integer a double holds exactly (to 2^53): ECMAScript writes it as
+ * its digits, so it needs no search for the shortest form. */
+static int
+is_exact_integer(const json_t *json)
+{
+	json_int_t v = json_integer_value(json);
+
+	return json_is_integer(json) && v >= -(1LL << 53) && v <= (1LL << 53);
+}
+
 static void
 put_value(struct buf *b, const json_t *json, int depth)
 {
@@ -246,7 +256,10 @@ put_value(struct buf *b, const json_t *json, int depth)
 		 * jansson cannot read back (the stored event would become
 		 * unreadable: found by tests/fuzz/fuzz_json), so it is refused
 		 * like a number that is not finite */
-		if (fabs(json_number_value(json)) >= 9223372036854775808.0 &&
+		if (is_exact_integer(json))
+			put(b, number, (size_t)snprintf(number, sizeof(number),
+			    "%" JSON_INTEGER_FORMAT, json_integer_value(json)));
+		else if (fabs(json_number_value(json)) >= 9223372036854775808.0 &&
 		    fabs(json_number_value(json)) < 1e21)
 			b->failed = 1;
 		else if ((n = jcs_number(json_number_value(json), number, sizeof(number))) == 0)

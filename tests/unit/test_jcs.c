@@ -102,4 +102,30 @@ START_TEST(jcs_numbers_as_ecmascript)
 }
 END_TEST
 
-UNIT_MAIN("jcs", 0, jcs_writes_rfc8785_examples, jcs_numbers_as_ecmascript)
+/* An integer is written as the double it denotes, whichever way jcs_dump
+ * takes to write it (its digits up to 2^53, the shortest form above). */
+START_TEST(jcs_integers_as_the_doubles_they_denote)
+{
+	static const json_int_t cases[] = { 0, 1, -1, 42, 1700000000000LL,
+	    (1LL << 53) - 1, 1LL << 53, -(1LL << 53), (1LL << 53) + 1,
+	    -(1LL << 53) - 1, 1LL << 60, 123456789012345678LL };
+	char want[48], *got;
+	size_t len;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *v = json_pack("[I]", cases[i]);
+
+		want[0] = '[';
+		len = jcs_number((double)cases[i], want + 1, sizeof(want) - 2);
+		ck_assert_uint_gt(len, 0);
+		memcpy(want + 1 + len, "]", 2);
+		ck_assert_ptr_nonnull(got = jcs_dump(v, &len));
+		ck_assert_str_eq(got, want);
+		free(got);
+		json_decref(v);
+	}
+}
+END_TEST
+
+UNIT_MAIN("jcs", 0, jcs_writes_rfc8785_examples, jcs_numbers_as_ecmascript,
+    jcs_integers_as_the_doubles_they_denote)
