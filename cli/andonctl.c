@@ -48,7 +48,8 @@
 #include "webhook.h"
 
 static struct conf conf;
-static int replication_process;     /* andonctl replicate */
+/* how this command takes part in replication (store_replicate()) */
+static enum replication_part rep_part = REPLICATION_SUBORDINATE;
 
 static void usage(FILE *f);
 
@@ -122,7 +123,7 @@ open_store(void)
 	if (envlock_open(conf.data_dir, err, sizeof(err)) == 0 &&
 	    !envlock_recovery_requested())
 		watchdog_leave_on_recovery();   /* (a bad path: store_open says) */
-	store_replicate(&conf, replication_process);
+	store_replicate(&conf, rep_part);
 	if (store_open(conf.data_dir, conf.db_cache_mb, err, sizeof(err)) != 0)
 		return fail("%s", err);
 	watchdog_leave_on_recovery();
@@ -847,7 +848,7 @@ cmd_replicate(int argc, char **argv)
 	sa.sa_handler = stop_replicating;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	replication_process = 1;
+	rep_part = REPLICATION_PROCESS;
 	replication_set_receiver(receive_stop);
 	if (open_store())
 		return 1;
@@ -958,6 +959,7 @@ struct command {
 	const char *help;
 	int min_args, max_args;
 	int (*run)(int argc, char **argv);
+	int reads_only;         /* with replication on: an observer */
 };
 
 static const struct command commands[] = {
@@ -970,20 +972,23 @@ static const struct command commands[] = {
 	  .min_args = 1, .max_args = -1, .run = cmd_tenant_create },
 	{ .name = "tenant-list", .args = "",
 	  .help = "list tenants",
-	  .min_args = 0, .max_args = -1, .run = cmd_tenant_list },
+	  .min_args = 0, .max_args = -1, .run = cmd_tenant_list,
+	  .reads_only = 1 },
 	{ .name = "key-create", .args = "TENANT NAME SCOPES [--expires RFC3339]",
 	  .help = "create an API key (SCOPES comma-separated,\n"
 	          "e.g. '*,platform:admin'); prints the key once",
 	  .min_args = 3, .max_args = -1, .run = cmd_key_create },
 	{ .name = "key-list", .args = "TENANT",
 	  .help = "list a tenant's keys (never the secrets)",
-	  .min_args = 1, .max_args = -1, .run = cmd_key_list },
+	  .min_args = 1, .max_args = -1, .run = cmd_key_list,
+	  .reads_only = 1 },
 	{ .name = "key-revoke", .args = "KEY_ID",
 	  .help = "revoke a key",
 	  .min_args = 1, .max_args = -1, .run = cmd_key_revoke },
 	{ .name = "verify", .args = "",
 	  .help = "verify the audit chain and transparency log",
-	  .min_args = 0, .max_args = -1, .run = cmd_verify },
+	  .min_args = 0, .max_args = -1, .run = cmd_verify,
+	  .reads_only = 1 },
 	{ .name = "verify-receipt", .args = "FILE [PUBLIC_KEY]",
 	  .help = "verify a receipt (GET /v1/transparency/receipts/ID)\n"
 	          "offline; PUBLIC_KEY (base64) defaults to the one\n"
@@ -1023,7 +1028,8 @@ static const struct command commands[] = {
 	  .help = "this site's replication role, the master, the\n"
 	          "other sites, and the lag (this site's behind the\n"
 	          "master; on the master, each replica's)",
-	  .min_args = 0, .max_args = 0, .run = cmd_rep_status },
+	  .min_args = 0, .max_args = 0, .run = cmd_rep_status,
+	  .reads_only = 1 },
 	{ .name = "siem", .args = "[--once]",
 	  .help = "send every audit event to the SIEM sinks the\n"
 	          "conf names (syslog, JSON-lines file; foreground;\n"
@@ -1133,6 +1139,8 @@ main(int argc, char **argv)
 		return fail("%s", err);
 	if (data_dir && conf_set_data_dir(&conf, data_dir, err, sizeof(err)) != 0)
 		return fail("-d: %s", err);
+	if (cmd->reads_only)
+		rep_part = REPLICATION_OBSERVER;
 	rc = cmd->run(argc, argv);
 	store_close();
 	return rc;

@@ -194,8 +194,16 @@ replication_lag_ms(const struct replication_samples *rs, const DB_LSN *at,
 	return now > since ? now - since : 0;
 }
 
-/* This site's next log position (written on a master, expected on a
- * replica) and its role: 1 master, 0 replica, -1 neither or unknown. */
+/*
+ * This site's position in the log and its role: 1 master, 0 replica, -1
+ * neither or unknown.  A replica's is the next log position it expects.
+ * A master's is just past its last permanent record (a commit a quorum
+ * acknowledged), not the end of its log: the records that carry no data
+ * (a process closing its handles logs one per handle, a checkpoint logs
+ * the open files) must not make a replica that has every commit look
+ * behind (t1110 polled the master's rep-status, whose own exit kept
+ * moving the log's end).
+ */
 static int
 log_head(DB_ENV *env, DB_LSN *lsn)
 {
@@ -204,9 +212,14 @@ log_head(DB_ENV *env, DB_LSN *lsn)
 
 	if (env == NULL || env->rep_stat(env, &st, 0) != 0)
 		return -1;
-	*lsn = st->st_next_lsn;
 	role = st->st_status == DB_REP_MASTER ? 1 :
 	    st->st_status == DB_REP_CLIENT ? 0 : -1;
+	*lsn = st->st_next_lsn;
+	if (role == 1) {
+		*lsn = st->st_max_perm_lsn;
+		if (lsn->file != 0)
+			lsn->offset++;     /* a replica expecting it lacks it */
+	}
 	free(st);
 	return role;
 }
@@ -710,9 +723,10 @@ replication_start(DB_ENV *env, const struct conf *c,
 
 	if (part == REPLICATION_PROCESS)
 		return start_process(env, c, err, errlen);
-	/* without a replication process, nobody may start one here: this
-	 * process only reads (writes are refused: replication_joined()) */
-	if (!replication_running(c->data_dir))
+	/* an observer, or no replication process (nobody may start one
+	 * here): this process only reads (writes are refused:
+	 * replication_joined()) */
+	if (part == REPLICATION_OBSERVER || !replication_running(c->data_dir))
 		return 0;
 	rc = env->repmgr_start(env, 0, DB_REP_ELECTION);
 	if (rc != DB_REP_IGNORE && rc != 0) {

@@ -39,6 +39,11 @@
 enum replication_part {
 	REPLICATION_SUBORDINATE,     /* a FastCGI process, andonctl */
 	REPLICATION_PROCESS,         /* andonctl replicate */
+	/* an andonctl command that only reads (rep-status, verify...): it
+	 * never starts the manager, whose connection threads a process
+	 * leaving the environment must join, so it never waits minutes for a
+	 * connection to a site that is down or cut off to time out */
+	REPLICATION_OBSERVER,
 };
 
 /* Timeouts (microseconds), fixed: the README states them. */

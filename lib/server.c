@@ -687,7 +687,7 @@ start(const struct family *f, int argc, char **argv)
 	if (pepper_load(conf.key_pepper_file, err, sizeof(err)) != 0)
 		log_error("%s; API keys are checked by their Argon2 hash", err);
 	/* with replication on, join the site's replication process */
-	store_replicate(&conf, 0);
+	store_replicate(&conf, REPLICATION_SUBORDINATE);
 	/* checkpoints are a standby process's job, not a request's.  Forked
 	 * before the watchdog's thread exists: a child forked from a threaded
 	 * process may find a lock (the allocator's) held for good */

@@ -238,11 +238,10 @@ store_one_request(void)
 }
 
 void
-store_replicate(const struct conf *c, int replication_process)
+store_replicate(const struct conf *c, enum replication_part part)
 {
 	rep_conf = c->replication ? c : NULL;
-	rep_part = replication_process ? REPLICATION_PROCESS :
-	    REPLICATION_SUBORDINATE;
+	rep_part = part;
 }
 
 /*

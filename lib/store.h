@@ -16,6 +16,8 @@
 #include <db.h>
 #include <jansson.h>
 
+#include "replication.h"
+
 #define KEY_SEP '\x1f'
 #define KEY_SEP_STR "\x1f"
 #define STORE_KEY_MAX 1024
@@ -84,7 +86,7 @@ void store_one_request(void);
  * acknowledge, fail with DB_REP_UNAVAIL.
  */
 struct conf;
-void store_replicate(const struct conf *c, int replication_process);
+void store_replicate(const struct conf *c, enum replication_part part);
 void store_close(void);
 /* Close and reopen after DB_RUNRECOVERY (runs recovery through DB_REGISTER). */
 int store_reopen(void);

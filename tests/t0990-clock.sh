@@ -28,7 +28,10 @@ CONF_OVERRIDES="rate_limit_per_minute=12 rate_limit_burst=2"
 # step OFFSET: the application's wall clock is now OFFSET from the real one.
 step() {
 	echo "$1" >"$FAKETIME_TIMESTAMP_FILE"
-	sleep 1.5     # past libfaketime's cache
+	# past libfaketime's cache in every process: each re-reads the file
+	# when a second (counted in whole seconds) has passed since its last
+	# read, so up to 2 s after the change (1.5 s was not always enough)
+	sleep 2.5
 }
 
 # kill TARGET: a kill of run TARGET; its id and killed_at kept in
