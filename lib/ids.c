@@ -63,3 +63,39 @@ id_ulid(char out[27])
 	}
 	out[26] = '\0';
 }
+
+void
+id_request(const char *header, char out[ID_REQUEST_SIZE])
+{
+	/* "req_" + 64 random bits drawn once per process + a 32-bit counter
+	 * in hex: unique without a getrandom() system call on every request */
+	static char process_part[ID_SIZE];
+	static size_t process_len;
+	static uint32_t counter;
+	size_t len = header ? strlen(header) : 0;
+	int sane = len > 0 && len < ID_REQUEST_SIZE;
+	unsigned char be[4];
+
+	for (size_t i = 0; sane && i < len; i++) {
+		char ch = header[i];
+
+		sane = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+		    ch == '.' || ch == ':';
+	}
+	if (sane) {
+		memcpy(out, header, len + 1);
+		return;
+	}
+	if (process_part[0] == '\0') {
+		id_random_hex(process_part, sizeof(process_part), "req_", 8);
+		process_len = strlen(process_part);
+	}
+	counter++;
+	be[0] = (unsigned char)(counter >> 24);
+	be[1] = (unsigned char)(counter >> 16);
+	be[2] = (unsigned char)(counter >> 8);
+	be[3] = (unsigned char)counter;
+	memcpy(out, process_part, process_len);
+	sodium_bin2hex(out + process_len, ID_REQUEST_SIZE - process_len, be, sizeof(be));
+}

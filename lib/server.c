@@ -102,44 +102,6 @@ on_term(int sig)
 }
 
 static void
-request_id(const struct request *r, char out[80])
-{
-	const char *in = r->request_id_header;
-	size_t len = in ? strlen(in) : 0;
-	int sane = len > 0 && len < 80;
-
-	for (size_t i = 0; sane && i < len; i++) {
-		char ch = in[i];
-
-		sane = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
-		    ch == '.' || ch == ':';
-	}
-	if (sane) {
-		memcpy(out, in, len + 1);
-		return;
-	}
-	/* "req_" + 64 random bits drawn once per process + a 32-bit counter
-	 * in hex: unique without a getrandom() system call on every request. */
-	static char process_part[ID_SIZE];
-	static size_t process_len;
-	static uint32_t counter;
-	unsigned char be[4];
-
-	if (process_part[0] == '\0') {
-		id_random_hex(process_part, sizeof(process_part), "req_", 8);
-		process_len = strlen(process_part);
-	}
-	counter++;
-	be[0] = (unsigned char)(counter >> 24);
-	be[1] = (unsigned char)(counter >> 16);
-	be[2] = (unsigned char)(counter >> 8);
-	be[3] = (unsigned char)counter;
-	memcpy(out, process_part, process_len);
-	sodium_bin2hex(out + process_len, 80 - process_len, be, sizeof(be));
-}
-
-static void
 problem_answer(struct response *resp, struct problem *p)
 {
 	response_problem(resp, p);
@@ -539,7 +501,7 @@ handle(const struct family *f, const struct request_io *io,
 	struct response resp;
 	struct problem p;
 	struct ctx c;
-	char rid[80], allow[128], *text;
+	char rid[ID_REQUEST_SIZE], allow[128], *text;
 	size_t len = 0;
 	int head_only;
 	enum route_match m;
@@ -589,7 +551,7 @@ handle(const struct family *f, const struct request_io *io,
 	run_handler(&c);
 	add_warning(&c);
 send:
-	request_id(&req, rid);
+	id_request(req.request_id_header, rid);
 	head_only = !strcmp(req.method ? req.method : "", "HEAD");
 	if ((text = response_serialise(&resp, rid, head_only, &len)) != NULL &&
 	    write_out(out, text, len) == 0 && resp.stream && !head_only) {

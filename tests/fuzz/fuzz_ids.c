@@ -3,14 +3,20 @@
  * (rcpt_ + 16 hex digits), Idempotency-Key values, and the text checks
  * every id and name goes through (printable, UTF-8 length).
  *
+ * fuzz_ids.c also takes X-Request-Id, echoed on every answer.
+ *
  * Properties: a receipt id that parses is exactly the one its index
  * formats to (no second spelling of one receipt); an accepted
- * Idempotency-Key is 1 to 255 ASCII characters from space to tilde.
+ * Idempotency-Key is 1 to 255 ASCII characters from space to tilde; the
+ * request id is the header itself when that is 1 to 79 characters of
+ * [A-Za-z0-9._:-], else a new "req_" id: never anything a header line
+ * could carry further (no CR, LF, space or control character).
  */
 #include <string.h>
 
 #include "fuzz.h"
 #include "idempotency.h"
+#include "ids.h"
 #include "tlog.h"
 #include "validate.h"
 
@@ -36,6 +42,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < n; i++)
 			FUZZ_ASSERT((unsigned char)text[i] >= 0x20 &&
 			    (unsigned char)text[i] <= 0x7e);
+	}
+	{
+		char rid[ID_REQUEST_SIZE];
+		size_t n;
+
+		id_request(text, rid);
+		n = strlen(rid);
+		FUZZ_ASSERT(n >= 1 && n < ID_REQUEST_SIZE);
+		FUZZ_ASSERT(strspn(rid, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789._:-") == n);
+		FUZZ_ASSERT(strcmp(rid, text) == 0 || strncmp(rid, "req_", 4) == 0);
 	}
 	if (strlen(text) == size && text_printable(text))
 		for (size_t i = 0; i < size; i++)

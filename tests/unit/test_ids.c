@@ -108,4 +108,32 @@ START_TEST(ids_ulid)
 }
 END_TEST
 
-UNIT_MAIN("ids", 0, ids_random_hex, ids_uuid4, ids_ulid)
+/* X-Request-Id: a sane client id is echoed, anything else replaced by a
+ * new one, unique within the process. */
+START_TEST(ids_request)
+{
+	char a[ID_REQUEST_SIZE], b[ID_REQUEST_SIZE], long_id[100];
+
+	id_request("trace-42:a.b_C", a);
+	ck_assert_str_eq(a, "trace-42:a.b_C");
+	memset(long_id, 'x', 79);
+	long_id[79] = '\0';
+	id_request(long_id, a);
+	ck_assert_str_eq(a, long_id);
+	long_id[79] = 'x';
+	long_id[80] = '\0';
+	id_request(long_id, a);
+	ck_assert(strncmp(a, "req_", 4) == 0);
+	id_request("bad id", a);
+	ck_assert(strncmp(a, "req_", 4) == 0);
+	id_request("x\r\nSet-Cookie: a=b", b);
+	ck_assert(strncmp(b, "req_", 4) == 0);
+	ck_assert_str_ne(a, b);
+	id_request("", a);
+	ck_assert(strncmp(a, "req_", 4) == 0);
+	id_request(NULL, b);
+	ck_assert_str_ne(a, b);
+}
+END_TEST
+
+UNIT_MAIN("ids", 0, ids_random_hex, ids_uuid4, ids_ulid, ids_request)
