@@ -416,20 +416,6 @@ open_environment(char *err, size_t errlen)
 	/* a lock held by a killed process must not hang the survivors */
 	env->set_timeout(env, 2000000, DB_SET_LOCK_TIMEOUT);
 	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
-	/*
-	 * Log files are zero-filled when made, and small.  A commit's flush
-	 * that writes into blocks the file system has not allocated yet must
-	 * also write the file's metadata (perf: a second synchronous I/O
-	 * inside every fdatasync), and Berkeley DB's log files are sparse
-	 * otherwise.  Zeroing costs a pause at each new file, in proportion
-	 * to its size: 1 MiB files keep it short (Berkeley DB's 10 MiB gave
-	 * kills a worse p99 than no zeroing).  Measured in the README
-	 * (issue 12): kills a fifth cheaper in CPU, a fifth faster at one
-	 * connection.  A log record is at most a page (larger items go to
-	 * overflow pages), far below the file size.
-	 */
-	env->log_set_config(env, DB_LOG_ZERO, 1);
-	env->set_lg_max(env, 1024 * 1024);
 	if (rep_conf != NULL &&
 	    replication_configure(env, rep_conf, rep_part, err, errlen) != 0) {
 		store_close();
