@@ -27,6 +27,11 @@
 CONF_OVERRIDES="rate_limit_per_minute=0 tenant_rate_limit_per_minute=0"
 . "$(dirname "$0")/replication-sites.sh"
 
+# site 3's andonctl verify says what site 2's said ($V2)
+site3_agrees() {
+	[ "$(site_ctl 3 verify 2>&1)" = "$V2" ]
+}
+
 group() {
 	local i
 	start_group
@@ -119,7 +124,7 @@ new_master() {   # a survivor says it is the master
 }
 
 failover() {
-	local i before t lost=0 v2 v3
+	local i before t lost=0 v2
 	start_group
 	DATA_LOAD=$(mktemp -d /tmp/andon-t.XXXXXX) || exit 99
 	kill_load 2 load "$DATA_LOAD" &
@@ -142,11 +147,15 @@ failover() {
 	((lost == 0)) && ok "failover: all $(acked_count "$DATA_LOAD") acknowledged kills are on both survivors" ||
 		fail "failover: $lost acknowledged kills missing on a survivor"
 	v2=$(site_ctl 2 verify 2>&1)
-	v3=$(site_ctl 3 verify 2>&1)
 	[[ "$v2" == ok:* ]] && ok "failover: site 2's audit chain and log verify" ||
 		fail "failover: site 2's audit chain and log verify: $v2"
-	[ "$v2" = "$v3" ] && ok "failover: site 3 verifies and agrees" ||
-		fail "failover: site 3 verifies and agrees: $v3 / $v2"
+	# site 3 may hold commits of the dead master that no quorum
+	# acknowledged (so none was answered 2xx): it rolls them back to the
+	# new master's history as it synchronises, and a verify in the middle
+	# of that sees a trail and a head from different moments
+	V2=$v2
+	wait_until 30 "failover: site 3 verifies and agrees" site3_agrees ||
+		echo "# site 3: $(site_ctl 3 verify 2>&1) / site 2: $v2"
 	rm -rf "$DATA_LOAD"
 	# site 1's server is gone: nothing of it to stop but its data
 	SPIDF[1]=
