@@ -401,3 +401,19 @@ query_long(const char *query, const char *name, long def, long min, long max,
 	*out = v;
 	return 0;
 }
+
+void
+request_discard_body(struct request *r, size_t max)
+{
+	char buf[16384];
+	size_t left;
+	long n;
+
+	if (r->body != NULL || r->content_length <= 0 ||
+	    (size_t)r->content_length > max || r->io.read == NULL)
+		return;
+	for (left = (size_t)r->content_length; left > 0; left -= (size_t)n)
+		if ((n = r->io.read(r->io.ctx, buf, left < sizeof(buf) ?
+		    left : sizeof(buf))) <= 0)
+			break;
+}

@@ -551,6 +551,7 @@ handle(const struct family *f, const struct request_io *io,
 	run_handler(&c);
 	add_warning(&c);
 send:
+	request_discard_body(&req, REQUEST_DISCARD_MAX);
 	id_request(req.request_id_header, rid);
 	head_only = !strcmp(req.method ? req.method : "", "HEAD");
 	if ((text = response_serialise(&resp, rid, head_only, &len)) != NULL &&
